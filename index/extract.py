@@ -1,0 +1,163 @@
+"""Read one article file of any supported format into a `ParsedArticle`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from index.dates import parse_date_value
+from index.decode import NotTextError, decode_bytes, looks_binary
+from index.html import NoArticleTextError, parse_html
+from index.models import ParsedArticle
+from index.plaintext import parse_plain_text
+
+# Files larger than this are indexed up to the limit, and say so (`truncated`).
+MAX_TEXT_BYTES = 8 * 1024 * 1024
+MAX_HTML_BYTES = 16 * 1024 * 1024
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
+
+
+class UnreadableFileError(Exception):
+    """A file that cannot be indexed; the message is the reason, in the user's words."""
+
+
+def kind_of(path: Path) -> str | None:
+    """The reader a file name calls for ("text", "markdown", "html", "sniff"), or None to skip it."""
+    suffix = path.suffix.lower()
+    if suffix in (".md", ".markdown"):
+        return "markdown"
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if suffix == "" or not re.fullmatch(r"\.[A-Za-z][A-Za-z0-9]{0,5}", suffix):
+        # No extension (or a dot that is part of the name, "Mr. Smith goes"): look inside.
+        return "sniff"
+    return None
+
+
+def read_limited(path: Path, limit: int) -> tuple[bytes, bool]:
+    """Read at most `limit` bytes of a file; also say whether it was longer."""
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    return data[:limit], len(data) > limit
+
+
+def parse_article(path: Path, kind: str, data: bytes, truncated: bool = False) -> ParsedArticle:
+    """Parse the bytes of an article file of the given kind.
+
+    Raises:
+        UnreadableFileError: the file is empty, binary or has no article text.
+    """
+    if not data.strip():
+        raise UnreadableFileError("empty file")
+    if kind == "sniff":
+        if _HTML_START.match(data[:1024]):
+            kind = "html"
+        elif looks_binary(data):
+            raise UnreadableFileError("not a text file")
+        else:
+            kind = "text"
+    if kind == "html":
+        try:
+            article = parse_html(data)
+        except NoArticleTextError as error:
+            raise UnreadableFileError(str(error)) from error
+        return _with(article, truncated=truncated)
+    try:
+        decoded = decode_bytes(data)
+    except NotTextError as error:
+        raise UnreadableFileError("binary data, not text") from error
+    if kind == "markdown":
+        return _with(_parse_markdown(decoded.text), encoding=decoded.encoding, truncated=truncated)
+    plain = parse_plain_text(decoded.text)
+    if not plain.text and not plain.title:
+        raise UnreadableFileError("no text in this file")
+    return ParsedArticle(
+        title=plain.title or path.stem,
+        text=plain.text,
+        author=plain.author,
+        source=plain.source,
+        date=plain.date,
+        encoding=decoded.encoding,
+        truncated=truncated,
+    )
+
+
+def read_article(path: Path) -> ParsedArticle:
+    """Read and parse an article file.
+
+    Raises:
+        UnreadableFileError: the file cannot be read or holds no article.
+        OSError: the file vanished or cannot be opened.
+    """
+    kind = kind_of(path) or "sniff"
+    limit = MAX_HTML_BYTES if kind == "html" else MAX_TEXT_BYTES
+    data, truncated = read_limited(path, limit)
+    return parse_article(path, kind, data, truncated)
+
+
+def _with(article: ParsedArticle, **changes: object) -> ParsedArticle:
+    fields = {name: getattr(article, name) for name in ParsedArticle.__slots__}
+    fields.update(changes)
+    return ParsedArticle(**fields)  # type: ignore[arg-type]
+
+
+def _first(meta: dict[str, object], *keys: str) -> object:
+    for key in keys:
+        value = meta.get(key)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return str(value.get("name") or "") or None
+    return str(value).strip() or None
+
+
+def _parse_markdown(text: str) -> ParsedArticle:
+    meta: dict[str, object] = {}
+    match = _FRONT_MATTER.match(text)
+    if match:
+        try:
+            loaded = yaml.safe_load(match["yaml"])
+        except yaml.YAMLError:
+            loaded = None
+        if isinstance(loaded, dict):
+            meta = {str(key).lower(): value for key, value in loaded.items()}
+        text = text[match.end() :]
+    body = _MD_HEADING.sub("", text)
+    body = _MD_IMAGE.sub(r"\1", body)
+    body = _MD_LINK.sub(r"\1", body)
+    body = _MD_EMPHASIS.sub(r"\2", body)
+    plain = parse_plain_text(body)
+    tags = _first(meta, "tags", "keywords", "categories")
+    if isinstance(tags, str):
+        tags = [tag.strip() for tag in tags.split(",")]
+    return ParsedArticle(
+        title=_as_text(_first(meta, "title", "headline")) or plain.title,
+        text=plain.text,
+        author=_as_text(_first(meta, "author", "authors", "by", "byline")) or plain.author,
+        source=_as_text(_first(meta, "source", "publisher", "site", "site_name", "outlet"))
+        or plain.source,
+        date=parse_date_value(_first(meta, "date", "published", "published_at", "pubdate"))
+        or plain.date,
+        tags=tuple(str(tag) for tag in tags) if isinstance(tags, list) else (),
+    )

@@ -1,0 +1,87 @@
+"""Read a saved web page: the article's main text and its metadata, without the page around it."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+import trafilatura
+from lxml.etree import ParserError
+
+from index.dates import parse_date_value
+from index.decode import decode_bytes
+from index.models import ParsedArticle
+from index.plaintext import derive_title, is_furniture
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+class NoArticleTextError(ValueError):
+    """The page holds no text that reads as an article."""
+
+
+def decode_html(data: bytes) -> str:
+    """Decode a page: UTF-8 when the bytes are UTF-8, else the declared charset if it fits."""
+    if data[:3] == b"\xef\xbb\xbf" or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return decode_bytes(data).text
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = _META_CHARSET.search(data[:8192])
+    if declared:
+        try:
+            return data.decode(declared.group(1).decode("ascii"))
+        except (LookupError, UnicodeDecodeError):
+            pass  # the declaration is wrong: detect instead
+    return decode_bytes(data).text
+
+
+def _fallback_text(html: str) -> str:
+    """All visible text of the page, when the main-text extractor finds nothing."""
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ParserError, ValueError):
+        return ""
+    for element in tree.xpath("//script|//style|//noscript|//template"):
+        element.drop_tree()
+    text = tree.text_content()
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def parse_html(data: bytes) -> ParsedArticle:
+    """Extract an article from the bytes of a saved web page.
+
+    Raises:
+        NoArticleTextError: the page has no readable text at all.
+    """
+    html = decode_html(data)
+    document = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_images=False,
+        favor_recall=False,
+    )
+    text = ""
+    title = author = source = None
+    date = None
+    if document is not None:
+        text = document.text or ""
+        title = document.title
+        author = document.author
+        source = document.sitename
+        date = parse_date_value(document.date) if document.date else None
+    if not text.strip():
+        text = _fallback_text(html)
+    text = "\n".join(line for line in text.split("\n") if not is_furniture(line)).strip()
+    if not text:
+        raise NoArticleTextError("no readable text in this page")
+    return ParsedArticle(
+        title=(title or "").strip() or derive_title(text),
+        text=text,
+        author=(author or "").strip() or None,
+        source=(source or "").strip() or None,
+        date=date,
+    )

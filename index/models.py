@@ -1,0 +1,182 @@
+"""Plain data passed in and out of the engine: nothing here knows about Whoosh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class SortOrder(StrEnum):
+    """The orders a result list can be sorted in."""
+
+    RELEVANCE = "relevance"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    TITLE = "title"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedArticle:
+    """What the readers get out of one file: text and the metadata found in it."""
+
+    title: str
+    text: str
+    author: str | None = None
+    source: str | None = None
+    date: datetime | None = None
+    tags: tuple[str, ...] = ()
+    encoding: str | None = None
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One indexed article, as `Library.get` returns it."""
+
+    id: str
+    path: str
+    folder: str
+    title: str
+    text: str
+    author: str | None
+    source: str | None
+    date: datetime | None
+    words: int
+    sha256: str
+    size: int
+    mtime: float
+    truncated: bool = False
+    copies: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The `show --json` contract."""
+        return {
+            "id": self.id,
+            "path": self.path,
+            "folder": self.folder,
+            "title": self.title,
+            "source": self.source,
+            "author": self.author,
+            "date": self.date.isoformat() if self.date else None,
+            "words": self.words,
+            "sha256": self.sha256,
+            "copies": list(self.copies),
+            "truncated": self.truncated,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One article in a result list, with its best passages highlighted in HTML."""
+
+    id: str
+    path: str
+    folder: str
+    title: str
+    source: str | None
+    author: str | None
+    date: datetime | None
+    score: float
+    snippets: tuple[str, ...]
+    title_html: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """One hit of the `search --json` contract."""
+        return {
+            "id": self.id,
+            "path": self.path,
+            "folder": self.folder,
+            "title": self.title,
+            "source": self.source,
+            "author": self.author,
+            "date": self.date.isoformat() if self.date else None,
+            "score": round(self.score, 4),
+            "snippets": list(self.snippets),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Restrictions that combine with the query (AND): facet values and an id allow-list."""
+
+    sources: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    folders: tuple[str, ...] = ()
+    only_ids: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """A query with its sort order, filters and the page of results wanted."""
+
+    query: str
+    sort: SortOrder = SortOrder.RELEVANCE
+    filters: Filters = field(default_factory=Filters)
+    offset: int = 0
+    limit: int = 20
+    snippets: int = 3
+    facets: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """A page of hits with the total count, facet counts and what the user should know."""
+
+    query: str
+    total: int
+    elapsed_ms: float
+    hits: tuple[Hit, ...]
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The `search --json` contract."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "suggestion": self.suggestion,
+            "message": self.message,
+            "facets": self.facets,
+            "hits": [hit.to_json() for hit in self.hits],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A file that could not be indexed, and why, in words a user understands."""
+
+    path: str
+    reason: str
+    seen: datetime
+
+
+@dataclass(slots=True)
+class SyncProgress:
+    """How far an indexing run has got."""
+
+    done: int = 0
+    total: int = 0
+    current: str = ""
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What an indexing run did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    problems: int = 0
+    elapsed_s: float = 0.0
+    cancelled: bool = False
+
+    @property
+    def changed(self) -> int:
+        """How many articles the run added, updated, removed or moved."""
+        return self.added + self.updated + self.removed + self.moved
