@@ -1,0 +1,187 @@
+"""The catalog: which files are indexed under which id, the library's folders, and problems.
+
+It lives in SQLite beside the Whoosh index so that an unchanged library re-syncs
+with stat calls only. Whoosh is committed first and the catalog second; after an
+interrupted run the indexer reconciles the two (see `docs/decisions/0002-*`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from index.models import Problem
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, added REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    folder TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
+CREATE TABLE IF NOT EXISTS problems (
+    path TEXT PRIMARY KEY,
+    folder TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    seen REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """An indexed file as the catalog knows it."""
+
+    path: str
+    id: str
+    folder: str
+    size: int
+    mtime_ns: int
+    inode: int
+    sha256: str
+
+
+class Catalog:
+    """Folders, indexed files and problems, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes so that they land together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # meta
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting of the index, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Store (or with None, forget) a setting of the index."""
+        if value is None:
+            self._db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # folders
+    def folders(self) -> list[str]:
+        """The library's folders, in the order they were added."""
+        rows = self._db.execute("SELECT path FROM folders ORDER BY added, path")
+        return [str(row[0]) for row in rows]
+
+    def add_folder(self, path: str) -> bool:
+        """Add a folder; False if it was already there."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO folders VALUES (?, ?)", (path, time.time())
+        )
+        return cursor.rowcount > 0
+
+    def remove_folder(self, path: str) -> bool:
+        """Remove a folder (its files stay until the next sync); False if it was not there."""
+        cursor = self._db.execute("DELETE FROM folders WHERE path = ?", (path,))
+        return cursor.rowcount > 0
+
+    # files
+    def files(self) -> dict[str, FileRecord]:
+        """Every indexed file, by path."""
+        rows = self._db.execute(
+            "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files"
+        )
+        return {row[0]: FileRecord(*row) for row in rows}
+
+    def file_by_path(self, path: str) -> FileRecord | None:
+        """The indexed file at a path, or None."""
+        row = self._db.execute(
+            "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files WHERE path = ?",
+            (path,),
+        ).fetchone()
+        return None if row is None else FileRecord(*row)
+
+    def file_by_id(self, article_id: str) -> FileRecord | None:
+        """The indexed file with an id, or None."""
+        row = self._db.execute(
+            "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files WHERE id = ?",
+            (article_id,),
+        ).fetchone()
+        return None if row is None else FileRecord(*row)
+
+    def ids_with_hash(self, sha256: str) -> list[str]:
+        """Ids of every indexed file with these exact bytes."""
+        rows = self._db.execute("SELECT id FROM files WHERE sha256 = ? ORDER BY path", (sha256,))
+        return [str(row[0]) for row in rows]
+
+    def all_ids(self) -> set[str]:
+        """The ids of every indexed file."""
+        return {str(row[0]) for row in self._db.execute("SELECT id FROM files")}
+
+    def count_files(self) -> int:
+        """How many files are indexed."""
+        return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def put_files(self, records: Iterable[FileRecord]) -> None:
+        """Insert or replace indexed files."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                (r.path, r.id, r.folder, r.size, r.mtime_ns, r.inode, r.sha256)
+                for r in records
+            ),
+        )
+
+    def delete_files(self, paths: Iterable[str]) -> None:
+        """Forget indexed files."""
+        self._db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in paths))
+
+    def clear_files(self) -> None:
+        """Forget every indexed file (for a rebuild)."""
+        self._db.execute("DELETE FROM files")
+
+    # problems
+    def problems(self) -> list[Problem]:
+        """Files that could not be indexed, by path."""
+        rows = self._db.execute("SELECT path, reason, seen FROM problems ORDER BY path")
+        return [Problem(path, reason, datetime.fromtimestamp(seen)) for path, reason, seen in rows]
+
+    def problem_paths(self) -> dict[str, tuple[int, int]]:
+        """Paths with a problem, with the size and mtime they had when it was seen."""
+        rows = self._db.execute("SELECT path, size, mtime_ns FROM problems")
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def put_problem(self, path: str, folder: str, reason: str, size: int, mtime_ns: int) -> None:
+        """Record why a file could not be indexed."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO problems VALUES (?, ?, ?, ?, ?, ?)",
+            (path, folder, reason, size, mtime_ns, time.time()),
+        )
+
+    def delete_problems(self, paths: Iterable[str]) -> None:
+        """Forget problems (the file was indexed, or is gone)."""
+        self._db.executemany("DELETE FROM problems WHERE path = ?", ((p,) for p in paths))

@@ -1,0 +1,311 @@
+"""Bring the index up to date with the library's folders: add, update, move and delete.
+
+The run is incremental: a file whose size and modification time are unchanged
+is not opened. Work is committed in batches, Whoosh first and the catalog
+second, so an interrupted run loses at most one batch and the next run finishes
+the job (see docs/decisions/0002-catalog-beside-whoosh.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh.index import Index
+from whoosh.writing import IndexWriter
+
+from index.catalog import Catalog, FileRecord
+from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, parse_article
+from index.models import ParsedArticle, SyncProgress, SyncReport
+from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
+from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
+
+BATCH_DOCS = 2000
+BATCH_SECONDS = 30.0
+_HASH_CHUNK = 1024 * 1024
+
+ProgressCallback = Callable[[SyncProgress], None]
+CancelCheck = Callable[[], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A file read for indexing: its hash and article, or the reason it failed."""
+
+    sha256: str
+    article: ParsedArticle | None
+    reason: str | None
+
+
+def read_file(scanned: ScannedFile) -> _Read:
+    """Hash a whole file and parse its first bytes (up to the size limit) as an article."""
+    limit = MAX_HTML_BYTES if scanned.kind == "html" else MAX_TEXT_BYTES
+    digest = hashlib.sha256()
+    head = bytearray()
+    try:
+        with scanned.path.open("rb") as handle:
+            while chunk := handle.read(_HASH_CHUNK):
+                digest.update(chunk)
+                if len(head) <= limit:
+                    head += chunk
+    except OSError as error:
+        return _Read("", None, describe_os_error(error))
+    truncated = len(head) > limit
+    try:
+        article = parse_article(scanned.path, scanned.kind, bytes(head[:limit]), truncated)
+    except UnreadableFileError as error:
+        return _Read(digest.hexdigest(), None, str(error).capitalize())
+    except (RecursionError, MemoryError, ValueError, LookupError) as error:
+        # A parser giving up on a hostile file must not stop the run.
+        return _Read(digest.hexdigest(), None, f"Could not be read as an article ({error!r:.80})")
+    return _Read(digest.hexdigest(), article, None)
+
+
+def folder_label(root: str, path: Path) -> str:
+    """The folder an article is filed under: the library folder's name and the subfolders."""
+    relative = path.parent.relative_to(root)
+    parts = [Path(root).name or root, *relative.parts]
+    return "/".join(parts)
+
+
+def document_fields(
+    article_id: str, scanned: ScannedFile, sha256: str, article: ParsedArticle
+) -> dict[str, Any]:
+    """The Whoosh fields of one article."""
+    label = folder_label(scanned.folder, scanned.path)
+    parts = label.split("/")
+    keywords = {label, *parts, *("/".join(parts[i:]) for i in range(1, len(parts)))}
+    date = article.date
+    date_number = int(date.strftime("%Y%m%d")) if date else None
+    fields: dict[str, Any] = {
+        "id": article_id,
+        "path": scanned.key,
+        "folder": ",".join(sorted(k.replace(",", " ") for k in keywords)),
+        "folder_facet": label,
+        "title": article.title,
+        "title_sort": article.title.casefold().lstrip("'\"‘“([ ").strip() or "~",
+        "body": article.text,
+        "author": article.author or "",
+        "source": article.source or "",
+        "source_facet": article.source or "",
+        "date_newest": date_number or NO_DATE_NEWEST,
+        "date_oldest": date_number or NO_DATE_OLDEST,
+        "year": str(date.year) if date else "",
+        "sha256": sha256,
+        "words": len(article.text.split()),
+        "truncated": article.truncated,
+    }
+    if date is not None:
+        fields["date"] = date
+    return fields
+
+
+class Indexer:
+    """One indexing run over a Whoosh index and its catalog. The caller holds the writer lock."""
+
+    def __init__(self, whoosh_index: Index, catalog: Catalog) -> None:
+        self._index = whoosh_index
+        self._catalog = catalog
+        self._writer: IndexWriter | None = None
+        self._pending_files: list[FileRecord] = []
+        self._pending_deletes: list[str] = []
+        self._pending_problems: list[tuple[str, str, str, int, int]] = []
+        self._resolved_problems: list[str] = []
+        self._batch_docs = 0
+        self._batch_started = time.monotonic()
+
+    def sync(
+        self,
+        folders: list[str],
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+    ) -> SyncReport:
+        """Bring the index up to date with `folders`."""
+        started = time.monotonic()
+        report = SyncReport()
+        if self._catalog.get_meta("dirty") == "1":
+            self._reconcile()
+        self._catalog.set_meta("dirty", "1")
+
+        scan_problems: list[ScanProblem] = []
+        on_disk: dict[str, ScannedFile] = {}
+        for folder in folders:
+            for scanned in scan_folder(Path(folder), scan_problems.append):
+                on_disk.setdefault(scanned.key, scanned)
+                if should_cancel is not None and should_cancel():
+                    break
+
+        known = self._catalog.files()
+        old_problems = self._catalog.problem_paths()
+        to_read: list[ScannedFile] = []
+        for key, scanned in on_disk.items():
+            record = known.get(key)
+            if record and (record.size, record.mtime_ns) == (scanned.size, scanned.mtime_ns):
+                report.unchanged += 1
+            else:
+                to_read.append(scanned)
+        gone = {key: record for key, record in known.items() if key not in on_disk}
+        gone_by_hash: dict[str, list[FileRecord]] = {}
+        gone_by_inode: dict[int, FileRecord] = {}
+        for record in gone.values():
+            gone_by_hash.setdefault(record.sha256, []).append(record)
+            gone_by_inode[record.inode] = record
+        ids_in_use = {record.id for key, record in known.items() if key in on_disk}
+
+        total = len(to_read)
+        if progress is not None:
+            progress(SyncProgress(0, total, ""))
+        # New files last, so that a changed file keeps its own id before copies claim it.
+        to_read.sort(key=lambda s: (s.key not in known, s.key))
+        for done, scanned in enumerate(to_read, start=1):
+            if should_cancel is not None and should_cancel():
+                report.cancelled = True
+                break
+            read = read_file(scanned)
+            if read.article is None:
+                report.problems += 1
+                self._pending_problems.append(
+                    (scanned.key, scanned.folder, read.reason or "Unreadable",
+                     scanned.size, scanned.mtime_ns)
+                )
+                previous = known.get(scanned.key)
+                if previous is not None:
+                    self._delete(previous)  # it changed into something unreadable
+                    ids_in_use.discard(previous.id)
+            else:
+                previous = known.get(scanned.key)
+                moved_from = None
+                if previous is None:
+                    moved_from = self._find_move(read.sha256, scanned.inode, gone_by_hash,
+                                                 gone_by_inode)
+                if previous is not None:
+                    article_id = previous.id
+                    report.updated += 1
+                elif moved_from is not None:
+                    article_id = moved_from.id
+                    del gone[moved_from.path]
+                    self._pending_deletes.append(moved_from.path)
+                    report.moved += 1
+                else:
+                    article_id = _new_id(read.sha256, scanned.key, ids_in_use)
+                    report.added += 1
+                ids_in_use.add(article_id)
+                self._add(article_id, scanned, read.sha256, read.article,
+                          replace=previous is not None or moved_from is not None)
+            if progress is not None:
+                progress(SyncProgress(done, total, scanned.key))
+            self._maybe_commit()
+
+        if not report.cancelled:
+            for record in gone.values():
+                self._delete(record)
+                report.removed += 1
+        for problem in scan_problems:
+            self._pending_problems.append((problem.key, problem.folder, problem.reason, 0, 0))
+        report.problems += len(scan_problems)
+        self._commit()
+        with self._catalog.transaction():
+            if not report.cancelled:
+                failed = {p[0] for p in self._pending_problems}
+                stale = [p for p in old_problems if p not in failed and p not in on_disk]
+                self._catalog.delete_problems(stale)
+            self._catalog.set_meta("dirty", None if not report.cancelled else "1")
+        report.elapsed_s = time.monotonic() - started
+        return report
+
+    @staticmethod
+    def _find_move(
+        sha256: str,
+        inode: int,
+        gone_by_hash: dict[str, list[FileRecord]],
+        gone_by_inode: dict[int, FileRecord],
+    ) -> FileRecord | None:
+        candidates = gone_by_hash.get(sha256)
+        if candidates:
+            record = candidates.pop(0)
+            gone_by_inode.pop(record.inode, None)
+            return record
+        record = gone_by_inode.pop(inode, None)
+        if record is not None and record in gone_by_hash.get(record.sha256, []):
+            gone_by_hash[record.sha256].remove(record)
+        return record
+
+    def _writer_now(self) -> IndexWriter:
+        if self._writer is None:
+            self._writer = self._index.writer(limitmb=256)
+            self._batch_started = time.monotonic()
+        return self._writer
+
+    def _add(
+        self,
+        article_id: str,
+        scanned: ScannedFile,
+        sha256: str,
+        article: ParsedArticle,
+        replace: bool,
+    ) -> None:
+        writer = self._writer_now()
+        fields = document_fields(article_id, scanned, sha256, article)
+        if replace:
+            writer.update_document(**fields)
+        else:
+            writer.add_document(**fields)
+        self._pending_files.append(
+            FileRecord(scanned.key, article_id, scanned.folder, scanned.size,
+                       scanned.mtime_ns, scanned.inode, sha256)
+        )
+        self._resolved_problems.append(scanned.key)
+        self._batch_docs += 1
+
+    def _delete(self, record: FileRecord) -> None:
+        self._writer_now().delete_by_term("id", record.id)
+        self._pending_deletes.append(record.path)
+        self._batch_docs += 1
+
+    def _maybe_commit(self) -> None:
+        if self._batch_docs >= BATCH_DOCS or (
+            self._writer is not None and time.monotonic() - self._batch_started > BATCH_SECONDS
+        ):
+            self._commit()
+
+    def _commit(self) -> None:
+        """Commit Whoosh, then record the same batch in the catalog."""
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer = None
+        with self._catalog.transaction():
+            # Deletes first: a moved file's old path may be someone's new path.
+            self._catalog.delete_files(self._pending_deletes)
+            self._catalog.put_files(self._pending_files)
+            self._catalog.delete_problems(self._resolved_problems)
+            for problem in self._pending_problems:
+                self._catalog.put_problem(*problem)
+        self._pending_files.clear()
+        self._pending_deletes.clear()
+        self._pending_problems.clear()
+        self._resolved_problems.clear()
+        self._batch_docs = 0
+
+    def _reconcile(self) -> None:
+        """After an interrupted run, drop index entries the catalog never heard of."""
+        with self._index.reader() as reader:
+            indexed = {term.decode("utf-8") if isinstance(term, bytes) else term
+                       for term in reader.lexicon("id")}
+        orphans = indexed - self._catalog.all_ids()
+        if orphans:
+            writer = self._index.writer()
+            for article_id in orphans:
+                writer.delete_by_term("id", article_id)
+            writer.commit()
+
+
+def _new_id(sha256: str, key: str, in_use: set[str]) -> str:
+    """A stable id: from the content, or for a second copy of the same bytes, content and path."""
+    candidate = sha256[:16]
+    if candidate not in in_use:
+        return candidate
+    return hashlib.sha256(f"{sha256}\0{key}".encode()).hexdigest()[:16]

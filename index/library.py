@@ -1,0 +1,180 @@
+"""The engine's front door: a library of folders, its index, and searching it.
+
+`Library` is safe to use from several threads for reading (each thread gets its
+own Whoosh searcher); `sync` takes an inter-process lock so that only one
+indexing run writes at a time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import Index
+from whoosh.searching import Searcher
+
+from index.catalog import Catalog
+from index.indexer import CancelCheck, Indexer, ProgressCallback
+from index.lock import WriterLock
+from index.models import Article, Problem, SearchRequest, SearchResult, SyncReport
+from index.paths import key_to_path, path_to_key
+from index.query import build_parser
+from index.schema import SCHEMA_VERSION, build_schema
+from index.search import run_search
+
+
+class Library:
+    """Folders of articles, indexed under one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._index_dir = data_dir / "index"
+        self._catalog = Catalog(data_dir / "catalog.sqlite3")
+        self._lock = WriterLock(data_dir / "writer.lock")
+        self._schema = build_schema()
+        self._parser = build_parser(self._schema)
+        self._local = threading.local()
+        self._catalog_lock = threading.Lock()
+        self._index: Index | None = None
+
+    def close(self) -> None:
+        """Release the index and the catalog."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+        self._catalog.close()
+
+    # folders
+    def folders(self) -> list[str]:
+        """The library's folders."""
+        with self._catalog_lock:
+            return self._catalog.folders()
+
+    def add_folder(self, folder: Path) -> bool:
+        """Add a folder to the library (indexed by the next `sync`); False if already there."""
+        with self._catalog_lock:
+            return self._catalog.add_folder(path_to_key(folder.resolve()))
+
+    def remove_folder(self, folder: Path) -> bool:
+        """Remove a folder; its articles leave the index at the next `sync`."""
+        with self._catalog_lock:
+            removed = self._catalog.remove_folder(path_to_key(folder.resolve()))
+            if not removed:
+                removed = self._catalog.remove_folder(str(folder))
+            return removed
+
+    # indexing
+    def sync(
+        self,
+        progress: ProgressCallback | None = None,
+        should_cancel: CancelCheck | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> SyncReport:
+        """Bring the index up to date with the folders.
+
+        Raises:
+            LockBusyError: another indexing run is going and `wait` is false.
+        """
+        self._lock.acquire(wait=wait, on_wait=on_wait)
+        try:
+            ix = self._open_for_writing()
+            folders = [str(key_to_path(f)) for f in self.folders()]
+            return Indexer(ix, self._catalog).sync(folders, progress, should_cancel)
+        finally:
+            self._lock.release()
+
+    def _open_for_writing(self) -> Index:
+        version = self._catalog.get_meta("schema_version")
+        exists = whoosh_index.exists_in(str(self._index_dir))
+        if not exists or version != str(SCHEMA_VERSION):
+            # A new library, or an index from another version: build it afresh.
+            if self._index_dir.exists():
+                shutil.rmtree(self._index_dir)
+            self._index_dir.mkdir(parents=True)
+            ix = whoosh_index.create_in(str(self._index_dir), self._schema)
+            with self._catalog.transaction():
+                self._catalog.clear_files()
+                self._catalog.set_meta("schema_version", str(SCHEMA_VERSION))
+                self._catalog.set_meta("dirty", None)
+            self._index = ix
+            return ix
+        return self._open_index()
+
+    def _open_index(self) -> Index:
+        if self._index is None:
+            self._index = whoosh_index.open_dir(str(self._index_dir))
+        return self._index
+
+    def is_indexed(self) -> bool:
+        """Whether an index exists (even an empty one)."""
+        return whoosh_index.exists_in(str(self._index_dir))
+
+    def _searcher(self) -> Searcher | None:
+        if not self.is_indexed():
+            return None
+        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._open_index().searcher()
+        else:
+            searcher = searcher.refresh()
+        self._local.searcher = searcher
+        return searcher
+
+    # reading
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Search the library; any query text gives results or a message, never an error."""
+        searcher = self._searcher()
+        if searcher is None:
+            return SearchResult(request.query, 0, 0.0, (), {}, None,
+                                "The library has not been indexed yet.")
+        return run_search(searcher, self._parser, request)
+
+    def count(self) -> int:
+        """How many articles are indexed."""
+        searcher = self._searcher()
+        return 0 if searcher is None else int(searcher.doc_count())
+
+    def get(self, id_or_path: str) -> Article | None:
+        """One article by its id or its file's path."""
+        searcher = self._searcher()
+        if searcher is None:
+            return None
+        fields = searcher.document(id=id_or_path)
+        if fields is None:
+            candidate = Path(id_or_path).expanduser()
+            fields = searcher.document(path=path_to_key(candidate.absolute()))
+            if fields is None and candidate.exists():
+                fields = searcher.document(path=path_to_key(candidate.resolve()))
+        if fields is None:
+            return None
+        with self._catalog_lock:
+            record = self._catalog.file_by_id(fields["id"])
+            copies = self._catalog.ids_with_hash(fields["sha256"])
+        date = fields.get("date")
+        return Article(
+            id=fields["id"],
+            path=str(key_to_path(fields["path"])),
+            folder=fields.get("folder_facet", ""),
+            title=fields.get("title", ""),
+            text=fields.get("body", ""),
+            author=fields.get("author") or None,
+            source=fields.get("source") or None,
+            date=date if isinstance(date, datetime) else None,
+            words=int(fields.get("words", 0)),
+            sha256=fields["sha256"],
+            size=record.size if record else 0,
+            mtime=record.mtime_ns / 1e9 if record else 0.0,
+            truncated=bool(fields.get("truncated", False)),
+            copies=tuple(c for c in copies if c != fields["id"]),
+        )
+
+    def problems(self) -> list[Problem]:
+        """Files that could not be indexed at the last run, with the reason."""
+        with self._catalog_lock:
+            return self._catalog.problems()

@@ -1,0 +1,216 @@
+"""The query language: from what a user types to a Whoosh query that cannot blow up.
+
+Words are ANDed; `OR`, `NOT`/`-word`, "phrases", `prefix*`, `word~`, parentheses,
+fields (`title:`, `author:`, `source:`, `folder:`) and dates (`date:2022`,
+`date:2022-03..2022-05`) work. Whatever the input, `parse_query` returns a query
+and, when it had to change or drop something, a message saying what.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from whoosh import query as wq
+from whoosh.fields import Schema
+from whoosh.qparser import (
+    AndGroup,
+    FieldAliasPlugin,
+    FuzzyTermPlugin,
+    MultifieldParser,
+    QueryParser,
+    plugins,
+    syntax,
+)
+
+DEFAULT_FIELDS = ("title", "body", "author", "source")
+FIELD_ALIASES = {
+    "source": ["outlet", "site", "publisher"],
+    "author": ["by", "byline"],
+    "folder": ["dir", "in"],
+    "body": ["text", "content"],
+}
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 64
+MIN_WILDCARD_PREFIX = 2
+MAX_EXPANSIONS = 512
+
+_DATE_PART = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
+_DATE_EXPR = rf"date:(?P<start>{_DATE_PART})?(?:\.\.(?P<end>{_DATE_PART})?)?(?=$|[\s)])"
+_MINUS = re.compile(r'(?:(?<=^)|(?<=[\s(]))[-+](?=[\w"(])')
+_SPLIT_QUOTED = re.compile(r'("[^"]*")')
+
+
+@dataclass
+class ParsedQuery:
+    """A query ready to run, and what the user should be told about it."""
+
+    query: wq.Query
+    messages: list[str] = field(default_factory=list)
+    terms: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _date_bounds(text: str, end: bool) -> datetime:
+    """The first (or last) moment of a year, month or day written as 2022, 2022-03, 2022-03-05."""
+    parts = [int(p) for p in text.split("-")]
+    year = parts[0]
+    month = parts[1] if len(parts) > 1 else (12 if end else 1)
+    if len(parts) > 2:
+        day = parts[2]
+    else:
+        day = calendar.monthrange(year, month)[1] if end else 1
+    if end:
+        return datetime(year, month, day, 23, 59, 59, 999999)
+    return datetime(year, month, day)
+
+
+class _DateNode(syntax.SyntaxNode):
+    """A `date:` term; it becomes a range over the article's publication date."""
+
+    def __init__(self, start: str | None, end: str | None, raw: str) -> None:
+        super().__init__()
+        self.start = start
+        self.end = end
+        self.raw = raw
+
+    def r(self) -> str:
+        return f"date({self.start}..{self.end})"
+
+    def query(self, parser: QueryParser) -> wq.Query:
+        start, end = self.start, self.end
+        is_range = ".." in self.raw
+        if not is_range:
+            end = start
+        try:
+            low = _date_bounds(start, end=False) if start else None
+            high = _date_bounds(end, end=True) if end else None
+        except ValueError:
+            parser.readingroom_messages.append(f"“{self.raw}” is not a date; it was ignored.")
+            return wq.Every()
+        if low is None and high is None:
+            return wq.Every()
+        if low and high and low > high:
+            low, high = high.replace(hour=0, minute=0, second=0, microsecond=0), low
+        return wq.DateRange("date", low, high)
+
+
+class _DatePlugin(plugins.TaggingPlugin):
+    priority = -10
+    expr = _DATE_EXPR
+
+    def create(self, parser: QueryParser, match: re.Match[str]) -> _DateNode:
+        return _DateNode(match.group("start"), match.group("end"), match.group(0))
+
+
+def build_parser(schema: Schema) -> QueryParser:
+    """The query parser of the search box and the command line."""
+    parser = MultifieldParser(
+        list(DEFAULT_FIELDS),
+        schema,
+        fieldboosts={"title": 1.0, "body": 1.0, "author": 0.5, "source": 0.5},
+        group=AndGroup,
+    )
+    parser.add_plugin(FuzzyTermPlugin())
+    parser.add_plugin(_DatePlugin())
+    parser.add_plugin(FieldAliasPlugin(FIELD_ALIASES))
+    parser.remove_plugin_class(plugins.BoostPlugin)
+    return parser
+
+
+def _normalise(text: str, messages: list[str]) -> str:
+    """Make the raw text parseable: length, quotes, `-word`, stray operators."""
+    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\x00", " ")
+    if len(text) > MAX_QUERY_CHARS:
+        text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
+        messages.append(f"The query was cut to its first {MAX_QUERY_CHARS} characters.")
+    if text.count('"') % 2:
+        text += '"'
+    pieces = _SPLIT_QUOTED.split(text)
+    for i in range(0, len(pieces), 2):
+        # Outside quotes: "-word" means NOT word, "+word" is the default.
+        pieces[i] = _MINUS.sub(lambda m: "NOT " if m.group(0) == "-" else "", pieces[i])
+    text = "".join(pieces)
+    depth = 0
+    for ch in text:
+        depth = depth + 1 if ch == "(" else depth - 1 if ch == ")" else depth
+        if depth < 0:
+            break
+    if depth != 0:
+        text = text.replace("(", " ").replace(")", " ")
+    return text.strip()
+
+
+def _plain_words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text))
+
+
+def parse_query(text: str, parser: QueryParser) -> ParsedQuery:
+    """Parse what the user typed; never raises."""
+    messages: list[str] = []
+    cleaned = _normalise(text, messages)
+    parser.readingroom_messages = messages
+    if not cleaned:
+        return ParsedQuery(wq.NullQuery, messages)
+    try:
+        parsed = _bound(parser.parse(cleaned), messages)
+    except Exception:  # noqa: BLE001 - the parser's failures are not typed
+        # Lower case, so that AND, OR and NOT are searched as words, not operators.
+        words = _plain_words(cleaned).lower()
+        messages.append("The query's syntax could not be read, so its words were searched as is.")
+        try:
+            parsed = _bound(parser.parse(words), messages) if words else wq.NullQuery
+        except Exception:  # noqa: BLE001
+            parsed = wq.NullQuery
+    messages = list(dict.fromkeys(messages))
+    terms = [
+        (name, value.decode("utf-8") if isinstance(value, bytes) else str(value))
+        for name, value in parsed.iter_all_terms()
+        if name in ("title", "body")
+    ] if parsed is not wq.NullQuery else []
+    return ParsedQuery(parsed, messages, terms)
+
+
+def _bound(node: wq.Query, messages: list[str]) -> wq.Query:
+    """Refuse queries that would expand to the whole vocabulary; cap the number of terms."""
+    if isinstance(node, wq.Every) and node.fieldname is None:
+        return node
+    if isinstance(node, wq.Wildcard | wq.Prefix):
+        literal = re.split(r"[*?]", node.text, maxsplit=1)[0]
+        if len(literal) < MIN_WILDCARD_PREFIX:
+            messages.append(
+                f"“{node.text}” needs at least {MIN_WILDCARD_PREFIX} letters before * or ?; "
+                "it was left out."
+            )
+            return wq.NullQuery
+        node.constantscore = True
+        return node
+    if isinstance(node, wq.FuzzyTerm):
+        node.maxdist = min(node.maxdist, 2)
+        node.prefixlength = max(node.prefixlength, 1)
+        return node
+    if isinstance(node, wq.Every):
+        messages.append("A lone * matches nothing; type a word before it.")
+        return wq.NullQuery
+    if node.is_leaf():
+        return node
+    children = [_bound(child, messages) for child in node.children()]
+    if isinstance(node, wq.And | wq.Or | wq.DisjunctionMax) and len(children) > MAX_TERMS:
+        messages.append(f"Only the first {MAX_TERMS} words of the query were searched.")
+        children = children[:MAX_TERMS]
+    rebuilt = node.copy()
+    rebuilt = _with_children(rebuilt, children)
+    return rebuilt.normalize()
+
+
+def _with_children(node: wq.Query, children: list[wq.Query]) -> wq.Query:
+    if isinstance(node, wq.compound.CompoundQuery):
+        node.subqueries = children
+    elif isinstance(node, wq.Not):
+        node.query = children[0]
+    elif isinstance(node, wq.wrappers.WrappingQuery):
+        node.child = children[0]
+    elif isinstance(node, wq.AndNot | wq.AndMaybe | wq.Otherwise | wq.Require):
+        node.a, node.b = children
+    return node

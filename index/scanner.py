@@ -1,0 +1,112 @@
+"""Walk the library's folders and stat the article files in them."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.extract import kind_of
+from index.paths import path_to_key
+
+# Deeper than this is a loop or a mistake, not an archive.
+MAX_DEPTH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    """An article file found on disk, with what `stat` says of it."""
+
+    key: str
+    path: Path
+    folder: str
+    kind: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """Something on disk that could not be looked at."""
+
+    key: str
+    folder: str
+    reason: str
+
+
+def describe_os_error(error: OSError) -> str:
+    """A short reason a user understands for an error of the operating system."""
+    reasons = {
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.ENOENT: "the file disappeared while it was being read",
+        errno.ELOOP: "a symbolic link that points to itself",
+        errno.ENAMETOOLONG: "the path is too long",
+        errno.EISDIR: "a folder, not a file",
+        errno.EIO: "the disk reported a read error",
+    }
+    return reasons.get(error.errno or 0, error.strerror or str(error)).capitalize()
+
+
+def scan_folder(
+    root: Path, on_problem: Callable[[ScanProblem], None]
+) -> Iterator[ScannedFile]:
+    """Yield every article file under a folder; report what cannot be looked at.
+
+    Hidden files and folders are skipped; symbolic links to folders are not
+    followed (so a loop cannot trap the walk); links to files are.
+    """
+    folder = str(root)
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        directory, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as error:
+            on_problem(ScanProblem(path_to_key(directory), folder, describe_os_error(error)))
+            continue
+        subdirs: list[Path] = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if depth + 1 > MAX_DEPTH:
+                        reason = f"Folder nested deeper than {MAX_DEPTH} levels: not read"
+                        on_problem(ScanProblem(path_to_key(path), folder, reason))
+                    else:
+                        subdirs.append(path)
+                    continue
+                kind = kind_of(path)
+                if kind is None:
+                    continue
+                info = entry.stat(follow_symlinks=True)
+            except OSError as error:
+                if entry.is_symlink() and error.errno == errno.ENOENT:
+                    reason = "A symbolic link whose target is missing"
+                else:
+                    reason = describe_os_error(error)
+                on_problem(ScanProblem(path_to_key(path), folder, reason))
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                continue  # a link to a folder: not followed
+            if not stat.S_ISREG(info.st_mode):
+                if kind != "sniff":
+                    reason = "Not a regular file (a pipe, socket or device)"
+                    on_problem(ScanProblem(path_to_key(path), folder, reason))
+                continue
+            yield ScannedFile(
+                key=path_to_key(path),
+                path=path,
+                folder=folder,
+                kind=kind,
+                size=info.st_size,
+                mtime_ns=info.st_mtime_ns,
+                inode=info.st_ino,
+            )
+        stack.extend((sub, depth + 1) for sub in reversed(subdirs))

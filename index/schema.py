@@ -1,0 +1,62 @@
+"""The Whoosh schema and the analysis that makes `refugee` find "Refugees" and `odesa` "Odesa"."""
+
+from __future__ import annotations
+
+from whoosh.analysis import (
+    Analyzer,
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.support.charset import accent_map
+
+# Bump when the schema or the analysis changes: an index of another version is rebuilt.
+SCHEMA_VERSION = 1
+
+TITLE_BOOST = 3.0
+# Dates sort as numbers; articles without one sort last both ways.
+NO_DATE_NEWEST = 0
+NO_DATE_OLDEST = 99_999_999
+
+
+def text_analyzer() -> Analyzer:
+    """Words, lower-cased, accents folded, stop words dropped, English stems."""
+    return (
+        RegexTokenizer()
+        | LowercaseFilter()
+        | CharsetFilter(accent_map)
+        | StopFilter(minsize=1)
+        | StemFilter(cachesize=100_000)
+    )
+
+
+def name_analyzer() -> Analyzer:
+    """Names and outlets: folded like text but never stemmed or stop-filtered."""
+    return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def build_schema() -> Schema:
+    """The fields of an indexed article."""
+    text = text_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        path=ID(stored=True),
+        folder=KEYWORD(lowercase=True, commas=False, scorable=False),
+        folder_facet=ID(stored=True, sortable=True),
+        title=TEXT(analyzer=text, stored=True, field_boost=TITLE_BOOST, spelling=True),
+        title_sort=ID(sortable=True),
+        body=TEXT(analyzer=text, stored=True, spelling=True),
+        author=TEXT(analyzer=name_analyzer(), stored=True),
+        source=TEXT(analyzer=name_analyzer(), stored=True),
+        source_facet=ID(stored=True, sortable=True),
+        date=DATETIME(stored=True),
+        date_newest=NUMERIC(sortable=True, bits=32),
+        date_oldest=NUMERIC(sortable=True, bits=32),
+        year=ID(stored=True, sortable=True),
+        sha256=ID(stored=True),
+        words=STORED(),
+        truncated=STORED(),
+    )

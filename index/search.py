@@ -1,0 +1,201 @@
+"""Run a search: ranked hits with highlighted passages, facet counts and "did you mean"."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+from whoosh import highlight, sorting
+from whoosh import query as wq
+from whoosh.qparser import QueryParser
+from whoosh.searching import Hit as WhooshHit
+from whoosh.searching import Searcher
+
+from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
+from index.paths import key_to_path
+from index.query import parse_query
+
+SNIPPET_CHARS = 220
+SNIPPET_SURROUND = 70
+SUGGEST_BELOW = 3
+# The body's unstemmed words, which Whoosh keeps for spelling.
+SPELLING_FIELD = "spell_body"
+FACETS = {"source": "source_facet", "year": "year", "folder": "folder_facet"}
+_SEPARATOR = "\x1f"
+_WHITESPACE = re.compile(r"\s+")
+_SORTS: dict[SortOrder, Any] = {
+    SortOrder.RELEVANCE: None,
+    SortOrder.NEWEST: sorting.FieldFacet("date_newest", reverse=True),
+    SortOrder.OLDEST: sorting.FieldFacet("date_oldest"),
+    SortOrder.TITLE: sorting.FieldFacet("title_sort"),
+}
+_QUERY_WORD = re.compile(r'(?<![:\w])(?!(?:AND|OR|NOT|TO)\b)([^\W\d_]{3,})(?![\w:*~])')
+
+
+class MarkFormatter(highlight.Formatter):  # type: ignore[misc]
+    """Matched words in `<mark>`, everything else HTML-escaped; passages kept apart."""
+
+    between = _SEPARATOR
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        """Wrap one matched word."""
+        marked = html.escape(highlight.get_text(text, token, replace), quote=False)
+        return f"<mark>{marked}</mark>"
+
+    def _text(self, text: str) -> str:
+        return html.escape(_WHITESPACE.sub(" ", text), quote=False)
+
+
+_TITLE_HIGHLIGHTER = highlight.Highlighter(
+    fragmenter=highlight.WholeFragmenter(), formatter=MarkFormatter()
+)
+
+
+def _filter_query(filters: Filters, skip: str | None = None) -> wq.Query | None:
+    parts: list[wq.Query] = []
+    for name, values in (
+        ("source", filters.sources),
+        ("year", tuple(str(y) for y in filters.years)),
+        ("folder", filters.folders),
+    ):
+        if values and name != skip:
+            parts.append(wq.Or([wq.Term(FACETS[name], value) for value in values]))
+    if filters.only_ids is not None:
+        ids = sorted(filters.only_ids)
+        parts.append(wq.Or([wq.Term("id", i) for i in ids]) if ids else wq.NullQuery)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _facet_counts(searcher: Searcher, query: wq.Query, filters: Filters) -> dict[str, dict[str, int]]:
+    """Counts per outlet, year and folder; a facet's own filter does not narrow its counts."""
+    counts: dict[str, dict[str, int]] = {}
+    active = {
+        "source": bool(filters.sources),
+        "year": bool(filters.years),
+        "folder": bool(filters.folders),
+    }
+    plain = [name for name in FACETS if not active[name]]
+    runs: list[tuple[list[str], str | None]] = [(plain, None)] if plain else []
+    runs += [([name], name) for name in FACETS if active[name]]
+    for names, skip in runs:
+        groupedby = {n: sorting.FieldFacet(FACETS[n], maptype=sorting.Count) for n in names}
+        results = searcher.search(
+            query, limit=1, filter=_filter_query(filters, skip), groupedby=groupedby
+        )
+        for name in names:
+            groups = results.groups(name)
+            counts[name] = dict(
+                sorted(
+                    ((str(k), int(v)) for k, v in groups.items() if k not in (None, "")),
+                    key=lambda kv: (-kv[1], kv[0]),
+                )
+            )
+    return counts
+
+
+def _snippets(hit: WhooshHit, count: int) -> tuple[str, ...]:
+    text = hit.highlights("body", top=count)
+    if text:
+        return tuple(part.strip() for part in text.split(_SEPARATOR) if part.strip())
+    body = hit.get("body", "")
+    opening = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] if len(body) > SNIPPET_CHARS else body
+    ellipsis = "…" if len(body) > len(opening) else ""
+    return (html.escape(" ".join(opening.split()), quote=False) + ellipsis,)
+
+
+def _to_hit(hit: WhooshHit, snippets: int) -> Hit:
+    fields = hit.fields()
+    date = fields.get("date")
+    title_html = _TITLE_HIGHLIGHTER.highlight_hit(hit, "title") or html.escape(
+        fields.get("title", ""), quote=False
+    )
+    return Hit(
+        id=fields["id"],
+        path=str(key_to_path(fields["path"])),
+        folder=fields.get("folder_facet", ""),
+        title=fields.get("title", ""),
+        source=fields.get("source") or None,
+        author=fields.get("author") or None,
+        date=date if isinstance(date, datetime) else None,
+        score=float(hit.score or 0.0),
+        snippets=_snippets(hit, snippets) if snippets else (),
+        title_html=title_html,
+    )
+
+
+def _respell(searcher: Searcher, word: str) -> str | None:
+    """The archive's most frequent word within one (else two) edits of `word`, if better."""
+    reader = searcher.reader()
+    own = searcher.doc_frequency(SPELLING_FIELD, word)
+    for maxdist in (1, 2):
+        candidates = [
+            (searcher.doc_frequency(SPELLING_FIELD, term), term)
+            for term in reader.terms_within(SPELLING_FIELD, word, maxdist, prefix=1)
+            if term != word
+        ]
+        if candidates:
+            frequency, best = max(candidates)
+            # A known word is only respelled when a neighbour is far more common.
+            if own == 0 or frequency >= 10 * own:
+                return str(best)
+            return None
+    return None
+
+
+def suggest(searcher: Searcher, text: str) -> str | None:
+    """A respelling of the query from the archive's own words, or None."""
+    changed = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group(1)
+        better = _respell(searcher, word.lower())
+        if better is None:
+            return word
+        changed = True
+        return better
+
+    respelled = _QUERY_WORD.sub(replace, text)
+    return respelled if changed else None
+
+
+def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) -> SearchResult:
+    """Search the index; never raises for any query text."""
+    started = time.perf_counter()
+    parsed = parse_query(request.query, parser)
+    query = parsed.query
+    filter_query = _filter_query(request.filters)
+    limit = max(1, request.offset + request.limit)
+    results = searcher.search(
+        query, limit=limit, sortedby=_SORTS[request.sort], filter=filter_query, terms=True
+    )
+    results.fragmenter = highlight.ContextFragmenter(
+        maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND
+    )
+    results.formatter = MarkFormatter()
+    total = len(results)
+    page = results[request.offset : request.offset + request.limit]
+    hits = tuple(_to_hit(hit, request.snippets) for hit in page)
+    facets = _facet_counts(searcher, query, request.filters) if request.facets else {}
+    suggestion = None
+    if total < SUGGEST_BELOW and request.query.strip():
+        candidate = suggest(searcher, request.query)
+        if candidate is not None:
+            alternative = parse_query(candidate, parser).query
+            if len(searcher.search(alternative, limit=1, filter=filter_query)) > total:
+                suggestion = candidate
+    message = " ".join(parsed.messages) or None
+    return SearchResult(
+        query=request.query,
+        total=total,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        hits=hits,
+        facets=facets,
+        suggestion=suggestion,
+        message=message,
+    )
