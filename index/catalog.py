@@ -112,9 +112,7 @@ class Catalog:
     # files
     def files(self) -> dict[str, FileRecord]:
         """Every indexed file, by path."""
-        rows = self._db.execute(
-            "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files"
-        )
+        rows = self._db.execute("SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files")
         return {row[0]: FileRecord(*row) for row in rows}
 
     def file_by_path(self, path: str) -> FileRecord | None:
@@ -150,10 +148,7 @@ class Catalog:
         """Insert or replace indexed files."""
         self._db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                (r.path, r.id, r.folder, r.size, r.mtime_ns, r.inode, r.sha256)
-                for r in records
-            ),
+            ((r.path, r.id, r.folder, r.size, r.mtime_ns, r.inode, r.sha256) for r in records),
         )
 
     def delete_files(self, paths: Iterable[str]) -> None:

@@ -31,9 +31,15 @@ _PREFIX = r"(?:(?:published|updated|posted|date|first published)\s*(?:on|:)?\s*)
 _WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
 _TAIL = r"(?:\s*(?:[,|•·-]|at)?\s*\d{1,2}[:.]\d{2}.*)?$"
 _PATTERNS = [
-    re.compile(rf"(?i)^{_PREFIX}(?P<year>\d{{4}})-(?P<mnum>\d{{1,2}})-(?P<day>\d{{1,2}})(?:[T ].*)?$"),
-    re.compile(rf"(?i)^{_PREFIX}{_WEEKDAY}{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}}){_TAIL}"),
-    re.compile(rf"(?i)^{_PREFIX}{_WEEKDAY}(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>\d{{4}}){_TAIL}"),
+    re.compile(
+        rf"(?i)^{_PREFIX}(?P<year>\d{{4}})-(?P<mnum>\d{{1,2}})-(?P<day>\d{{1,2}})(?:[T ].*)?$"
+    ),
+    re.compile(
+        rf"(?i)^{_PREFIX}{_WEEKDAY}{_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}}){_TAIL}"
+    ),
+    re.compile(
+        rf"(?i)^{_PREFIX}{_WEEKDAY}(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(?P<year>\d{{4}}){_TAIL}"
+    ),
 ]
 
 

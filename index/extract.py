@@ -33,7 +33,7 @@ class UnreadableFileError(Exception):
 
 
 def kind_of(path: Path) -> str | None:
-    """The reader a file name calls for ("text", "markdown", "html", "sniff"), or None to skip it."""
+    """The reader a file name calls for: "text", "markdown", "html", "sniff", or None (skip)."""
     suffix = path.suffix.lower()
     if suffix in (".md", ".markdown"):
         return "markdown"
@@ -111,7 +111,7 @@ def read_article(path: Path) -> ParsedArticle:
 def _with(article: ParsedArticle, **changes: object) -> ParsedArticle:
     fields = {name: getattr(article, name) for name in ParsedArticle.__slots__}
     fields.update(changes)
-    return ParsedArticle(**fields)  # type: ignore[arg-type]
+    return ParsedArticle(**fields)
 
 
 def _first(meta: dict[str, object], *keys: str) -> object:

@@ -13,7 +13,9 @@ from index.decode import decode_bytes
 from index.models import ParsedArticle
 from index.plaintext import derive_title, is_furniture
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
+)
 
 
 class NoArticleTextError(ValueError):
@@ -64,24 +66,23 @@ def parse_html(data: bytes) -> ParsedArticle:
         include_images=False,
         favor_recall=False,
     )
-    text = ""
-    title = author = source = None
-    date = None
+    found: dict[str, object] = {}
     if document is not None:
-        text = document.text or ""
-        title = document.title
-        author = document.author
-        source = document.sitename
-        date = parse_date_value(document.date) if document.date else None
+        found = document if isinstance(document, dict) else document.as_dict()
+    text = str(found.get("text") or "")
+    title = str(found.get("title") or "")
+    author = str(found.get("author") or "")
+    source = str(found.get("sitename") or "")
+    date = parse_date_value(found.get("date"))
     if not text.strip():
         text = _fallback_text(html)
     text = "\n".join(line for line in text.split("\n") if not is_furniture(line)).strip()
     if not text:
         raise NoArticleTextError("no readable text in this page")
     return ParsedArticle(
-        title=(title or "").strip() or derive_title(text),
+        title=title.strip() or derive_title(text),
         text=text,
-        author=(author or "").strip() or None,
-        source=(source or "").strip() or None,
+        author=author.strip() or None,
+        source=source.strip() or None,
         date=date,
     )

@@ -21,6 +21,7 @@ from whoosh.writing import IndexWriter
 from index.catalog import Catalog, FileRecord
 from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, parse_article
 from index.models import ParsedArticle, SyncProgress, SyncReport
+from index.paths import key_to_path
 from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
 
@@ -169,8 +170,13 @@ class Indexer:
             if read.article is None:
                 report.problems += 1
                 self._pending_problems.append(
-                    (scanned.key, scanned.folder, read.reason or "Unreadable",
-                     scanned.size, scanned.mtime_ns)
+                    (
+                        scanned.key,
+                        scanned.folder,
+                        read.reason or "Unreadable",
+                        scanned.size,
+                        scanned.mtime_ns,
+                    )
                 )
                 previous = known.get(scanned.key)
                 if previous is not None:
@@ -180,8 +186,7 @@ class Indexer:
                 previous = known.get(scanned.key)
                 moved_from = None
                 if previous is None:
-                    moved_from = self._find_move(read.sha256, scanned.inode, gone_by_hash,
-                                                 gone_by_inode)
+                    moved_from = self._find_move(scanned, read.sha256, gone_by_hash, gone_by_inode)
                 if previous is not None:
                     article_id = previous.id
                     report.updated += 1
@@ -194,8 +199,13 @@ class Indexer:
                     article_id = _new_id(read.sha256, scanned.key, ids_in_use)
                     report.added += 1
                 ids_in_use.add(article_id)
-                self._add(article_id, scanned, read.sha256, read.article,
-                          replace=previous is not None or moved_from is not None)
+                self._add(
+                    article_id,
+                    scanned,
+                    read.sha256,
+                    read.article,
+                    replace=previous is not None or moved_from is not None,
+                )
             if progress is not None:
                 progress(SyncProgress(done, total, scanned.key))
             self._maybe_commit()
@@ -219,19 +229,26 @@ class Indexer:
 
     @staticmethod
     def _find_move(
+        scanned: ScannedFile,
         sha256: str,
-        inode: int,
         gone_by_hash: dict[str, list[FileRecord]],
         gone_by_inode: dict[int, FileRecord],
     ) -> FileRecord | None:
+        """The vanished file that a new file is, moved: same bytes, or same inode and name.
+
+        The inode alone is not enough: file systems reuse the inode of a deleted
+        file, and an unrelated new file must not inherit a bookmarked identity.
+        """
         candidates = gone_by_hash.get(sha256)
         if candidates:
-            record = candidates.pop(0)
-            gone_by_inode.pop(record.inode, None)
-            return record
-        record = gone_by_inode.pop(inode, None)
-        if record is not None and record in gone_by_hash.get(record.sha256, []):
-            gone_by_hash[record.sha256].remove(record)
+            found = candidates.pop(0)
+            gone_by_inode.pop(found.inode, None)
+            return found
+        record = gone_by_inode.get(scanned.inode)
+        if record is None or key_to_path(record.path).name != scanned.path.name:
+            return None
+        del gone_by_inode[scanned.inode]
+        gone_by_hash[record.sha256].remove(record)
         return record
 
     def _writer_now(self) -> IndexWriter:
@@ -255,8 +272,15 @@ class Indexer:
         else:
             writer.add_document(**fields)
         self._pending_files.append(
-            FileRecord(scanned.key, article_id, scanned.folder, scanned.size,
-                       scanned.mtime_ns, scanned.inode, sha256)
+            FileRecord(
+                scanned.key,
+                article_id,
+                scanned.folder,
+                scanned.size,
+                scanned.mtime_ns,
+                scanned.inode,
+                sha256,
+            )
         )
         self._resolved_problems.append(scanned.key)
         self._batch_docs += 1
@@ -293,8 +317,10 @@ class Indexer:
     def _reconcile(self) -> None:
         """After an interrupted run, drop index entries the catalog never heard of."""
         with self._index.reader() as reader:
-            indexed = {term.decode("utf-8") if isinstance(term, bytes) else term
-                       for term in reader.lexicon("id")}
+            indexed = {
+                term.decode("utf-8") if isinstance(term, bytes) else term
+                for term in reader.lexicon("id")
+            }
         orphans = indexed - self._catalog.all_ids()
         if orphans:
             writer = self._index.writer()

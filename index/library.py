@@ -113,7 +113,7 @@ class Library:
 
     def is_indexed(self) -> bool:
         """Whether an index exists (even an empty one)."""
-        return whoosh_index.exists_in(str(self._index_dir))
+        return bool(whoosh_index.exists_in(str(self._index_dir)))
 
     def _searcher(self) -> Searcher | None:
         if not self.is_indexed():
@@ -131,8 +131,9 @@ class Library:
         """Search the library; any query text gives results or a message, never an error."""
         searcher = self._searcher()
         if searcher is None:
-            return SearchResult(request.query, 0, 0.0, (), {}, None,
-                                "The library has not been indexed yet.")
+            return SearchResult(
+                request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
+            )
         return run_search(searcher, self._parser, request)
 
     def count(self) -> int:

@@ -33,9 +33,7 @@ class WriterLock:
         except OSError:
             return ""
 
-    def acquire(
-        self, wait: bool = True, on_wait: Callable[[str], None] | None = None
-    ) -> None:
+    def acquire(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> None:
         """Take the lock, waiting for the holder if asked to.
 
         Raises:

@@ -43,8 +43,12 @@ _CREDIT = re.compile(
 )
 _BYLINE = re.compile(r"(?i)^(?:by|written by|words by|story by|von|par|por)\s+(?P<rest>.+)$")
 _SOURCE_LINE = re.compile(r"(?i)^(?:source|published by|publisher|outlet|from)\s*:\s*(?P<s>.+)$")
-_DATELINE_SOURCE = re.compile(r"^[A-Z][A-Za-z .,'-]{1,40}\((?P<s>Reuters|AP|AFP|UPI|dpa|Bloomberg)\)")
-_NAME = re.compile(r"^(?:[A-Z][\w'’.-]*\.?)(?:\s+(?:[A-Z][\w'’.-]*|de|van|von|da|di|le|la|bin)){1,3}$")
+_DATELINE_SOURCE = re.compile(
+    r"^[A-Z][A-Za-z .,'-]{1,40}\((?P<s>Reuters|AP|AFP|UPI|dpa|Bloomberg)\)"
+)
+_NAME = re.compile(
+    r"^(?:[A-Z][\w'’.-]*\.?)(?:\s+(?:[A-Z][\w'’.-]*|de|van|von|da|di|le|la|bin)){1,3}$"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"\w+")
 
@@ -97,7 +101,7 @@ def looks_like_headline(line: str, followed_by_blank: bool) -> bool:
 
 def _looks_like_body(line: str) -> bool:
     words = _word_count(line)
-    return words >= 14 or (words >= 6 and line.rstrip()[-1:] in ".!?\"”")
+    return words >= 14 or (words >= 6 and line.rstrip()[-1:] in '.!?"”')
 
 
 def _looks_like_tag_line(line: str) -> bool:

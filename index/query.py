@@ -66,7 +66,7 @@ def _date_bounds(text: str, end: bool) -> datetime:
     return datetime(year, month, day)
 
 
-class _DateNode(syntax.SyntaxNode):
+class _DateNode(syntax.SyntaxNode):  # type: ignore[misc]
     """A `date:` term; it becomes a range over the article's publication date."""
 
     def __init__(self, start: str | None, end: str | None, raw: str) -> None:
@@ -96,7 +96,7 @@ class _DateNode(syntax.SyntaxNode):
         return wq.DateRange("date", low, high)
 
 
-class _DatePlugin(plugins.TaggingPlugin):
+class _DatePlugin(plugins.TaggingPlugin):  # type: ignore[misc]
     priority = -10
     expr = _DATE_EXPR
 
@@ -164,11 +164,15 @@ def parse_query(text: str, parser: QueryParser) -> ParsedQuery:
         except Exception:  # noqa: BLE001
             parsed = wq.NullQuery
     messages = list(dict.fromkeys(messages))
-    terms = [
-        (name, value.decode("utf-8") if isinstance(value, bytes) else str(value))
-        for name, value in parsed.iter_all_terms()
-        if name in ("title", "body")
-    ] if parsed is not wq.NullQuery else []
+    terms = (
+        [
+            (name, value.decode("utf-8") if isinstance(value, bytes) else str(value))
+            for name, value in parsed.iter_all_terms()
+            if name in ("title", "body")
+        ]
+        if parsed is not wq.NullQuery
+        else []
+    )
     return ParsedQuery(parsed, messages, terms)
 
 

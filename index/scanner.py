@@ -52,9 +52,7 @@ def describe_os_error(error: OSError) -> str:
     return reasons.get(error.errno or 0, error.strerror or str(error)).capitalize()
 
 
-def scan_folder(
-    root: Path, on_problem: Callable[[ScanProblem], None]
-) -> Iterator[ScannedFile]:
+def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterator[ScannedFile]:
     """Yield every article file under a folder; report what cannot be looked at.
 
     Hidden files and folders are skipped; symbolic links to folders are not

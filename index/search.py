@@ -32,7 +32,7 @@ _SORTS: dict[SortOrder, Any] = {
     SortOrder.OLDEST: sorting.FieldFacet("date_oldest"),
     SortOrder.TITLE: sorting.FieldFacet("title_sort"),
 }
-_QUERY_WORD = re.compile(r'(?<![:\w])(?!(?:AND|OR|NOT|TO)\b)([^\W\d_]{3,})(?![\w:*~])')
+_QUERY_WORD = re.compile(r"(?<![:\w])(?!(?:AND|OR|NOT|TO)\b)([^\W\d_]{3,})(?![\w:*~])")
 
 
 class MarkFormatter(highlight.Formatter):  # type: ignore[misc]
@@ -71,7 +71,9 @@ def _filter_query(filters: Filters, skip: str | None = None) -> wq.Query | None:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
-def _facet_counts(searcher: Searcher, query: wq.Query, filters: Filters) -> dict[str, dict[str, int]]:
+def _facet_counts(
+    searcher: Searcher, query: wq.Query, filters: Filters
+) -> dict[str, dict[str, int]]:
     """Counts per outlet, year and folder; a facet's own filter does not narrow its counts."""
     counts: dict[str, dict[str, int]] = {}
     active = {
@@ -129,10 +131,14 @@ def _to_hit(hit: WhooshHit, snippets: int) -> Hit:
 
 
 def _respell(searcher: Searcher, word: str) -> str | None:
-    """The archive's most frequent word within one (else two) edits of `word`, if better."""
+    """The archive's most frequent word within one (else two) edits of `word`, if better.
+
+    An unknown word takes the best neighbour; a word the archive knows is only
+    respelled when it is rare and a neighbour one edit away is far more common.
+    """
     reader = searcher.reader()
     own = searcher.doc_frequency(SPELLING_FIELD, word)
-    for maxdist in (1, 2):
+    for maxdist in (1, 2) if own == 0 else (1,):
         candidates = [
             (searcher.doc_frequency(SPELLING_FIELD, term), term)
             for term in reader.terms_within(SPELLING_FIELD, word, maxdist, prefix=1)
@@ -140,8 +146,7 @@ def _respell(searcher: Searcher, word: str) -> str | None:
         ]
         if candidates:
             frequency, best = max(candidates)
-            # A known word is only respelled when a neighbour is far more common.
-            if own == 0 or frequency >= 10 * own:
+            if own == 0 or (own <= 2 and frequency >= 20 * own):
                 return str(best)
             return None
     return None
@@ -187,7 +192,8 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
         candidate = suggest(searcher, request.query)
         if candidate is not None:
             alternative = parse_query(candidate, parser).query
-            if len(searcher.search(alternative, limit=1, filter=filter_query)) > total:
+            found = len(searcher.search(alternative, limit=1, filter=filter_query))
+            if found >= max(1, 2 * total):
                 suggestion = candidate
     message = " ".join(parsed.messages) or None
     return SearchResult(

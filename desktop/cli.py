@@ -1,0 +1,243 @@
+"""The `readingroom` command: the window without arguments, the command line with a subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+from desktop import __version__
+from desktop.cli_output import (
+    ProgressPrinter,
+    format_article,
+    format_results,
+    format_sync_report,
+)
+from desktop.paths import BASEDIR_ENV, AppPaths
+from index import Filters, Library, LockBusyError, SearchRequest, SortOrder
+
+EXIT_OK = 0
+EXIT_NOT_FOUND = 1
+EXIT_USAGE = 2
+EXIT_BUSY = 3
+EXIT_INTERRUPTED = 130
+
+SUBCOMMANDS = ("index", "search", "show", "folders", "problems")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's grammar."""
+    parser = argparse.ArgumentParser(
+        prog="readingroom",
+        description="Search and read your saved articles, offline. "
+        "Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--basedir",
+        metavar="DIR",
+        help=f"keep the index, bookmarks and settings under DIR (also ${BASEDIR_ENV})",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    index = commands.add_parser(
+        "index", help="add folders to the library and bring the index up to date"
+    )
+    index.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
+    index.add_argument(
+        "--no-wait", action="store_true", help="fail instead of waiting for another indexing run"
+    )
+
+    search = commands.add_parser("search", help="search the library")
+    search.add_argument("words", nargs="+", metavar="QUERY")
+    search.add_argument("--sort", choices=[s.value for s in SortOrder], default="relevance")
+    search.add_argument("--limit", type=int, default=10, help="how many hits (default 10)")
+    search.add_argument("--offset", type=int, default=0, help="skip this many hits first")
+    search.add_argument("--source", action="append", default=[], help="only this outlet")
+    search.add_argument("--year", action="append", type=int, default=[], help="only this year")
+    search.add_argument("--folder", action="append", default=[], help="only this folder")
+    search.add_argument("--json", action="store_true", help="machine-readable output")
+
+    show = commands.add_parser("show", help="one article: metadata and full text")
+    show.add_argument("article", metavar="ID_OR_PATH")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+
+    folders = commands.add_parser("folders", help="list the library's folders")
+    folders.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
+    folders.add_argument("path", nargs="?", type=Path)
+    folders.add_argument("--json", action="store_true", help="machine-readable output")
+
+    problems = commands.add_parser("problems", help="files that could not be read, and why")
+    problems.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+@contextmanager
+def _interruptible() -> Iterator[list[bool]]:
+    """Turn Ctrl+C and SIGTERM into a request to stop after the current file."""
+    flag = [False]
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if flag[0]:
+            raise KeyboardInterrupt  # a second Ctrl+C: stop at once
+        flag[0] = True
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield flag
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _sync(library: Library, wait: bool) -> int:
+    printer = ProgressPrinter(sys.stderr)
+
+    def on_wait(holder: str) -> None:
+        who = f" (process {holder})" if holder else ""
+        print(f"Another indexing run is going{who}; waiting for it to finish…", file=sys.stderr)
+
+    with _interruptible() as stop:
+        try:
+            report = library.sync(
+                progress=printer.update, should_cancel=lambda: stop[0], wait=wait, on_wait=on_wait
+            )
+        except LockBusyError as error:
+            who = f" (process {error})" if str(error) else ""
+            print(
+                f"readingroom: another indexing run is going{who}; try again later.",
+                file=sys.stderr,
+            )
+            return EXIT_BUSY
+        finally:
+            printer.close()
+    print(format_sync_report(report, library.count()))
+    if report.problems:
+        print("Run `readingroom problems` to see the files that could not be read.")
+    return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
+
+
+def _cmd_index(library: Library, args: argparse.Namespace) -> int:
+    for folder in args.folders:
+        if not folder.is_dir():
+            print(f"readingroom: {folder}: not a folder", file=sys.stderr)
+            return EXIT_USAGE
+    for folder in args.folders:
+        if library.add_folder(folder):
+            print(f"Added {folder.resolve()}")
+    if not library.folders():
+        print(
+            "The library has no folders yet. Add one: readingroom index ~/Articles", file=sys.stderr
+        )
+        return EXIT_USAGE
+    return _sync(library, wait=not args.no_wait)
+
+
+def _cmd_search(library: Library, args: argparse.Namespace) -> int:
+    request = SearchRequest(
+        query=" ".join(args.words),
+        sort=SortOrder(args.sort),
+        filters=Filters(
+            sources=tuple(args.source), years=tuple(args.year), folders=tuple(args.folder)
+        ),
+        offset=max(0, args.offset),
+        limit=max(1, min(args.limit, 10_000)),
+    )
+    result = library.search(request)
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_results(result, color=sys.stdout.isatty()))
+    return EXIT_OK
+
+
+def _cmd_show(library: Library, args: argparse.Namespace) -> int:
+    article = library.get(args.article)
+    if article is None:
+        print(f"readingroom: no article with id or path {args.article!r}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    if args.json:
+        print(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(format_article(article))
+    return EXIT_OK
+
+
+def _cmd_folders(library: Library, args: argparse.Namespace) -> int:
+    if args.action in ("add", "remove") and args.path is None:
+        print(f"readingroom: folders {args.action} needs a PATH", file=sys.stderr)
+        return EXIT_USAGE
+    if args.action == "add":
+        return _cmd_index(library, argparse.Namespace(folders=[args.path], no_wait=False))
+    if args.action == "remove":
+        if not library.remove_folder(args.path):
+            print(f"readingroom: {args.path} is not one of the library's folders", file=sys.stderr)
+            return EXIT_NOT_FOUND
+        print(f"Removed {args.path}; its articles leave the index now.")
+        return _sync(library, wait=True)
+    folders = library.folders()
+    if args.json:
+        print(json.dumps(folders, ensure_ascii=False, indent=2))
+    elif not folders:
+        print("No folders yet. Add one: readingroom index ~/Articles")
+    else:
+        for folder in folders:
+            missing = "" if Path(folder).is_dir() else "   (missing)"
+            print(f"{folder}{missing}")
+    return EXIT_OK
+
+
+def _cmd_problems(library: Library, args: argparse.Namespace) -> int:
+    problems = library.problems()
+    if args.json:
+        rows = [{"path": p.path, "reason": p.reason, "seen": p.seen.isoformat()} for p in problems]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif not problems:
+        print("No problems: every file in the library could be read.")
+    else:
+        for problem in problems:
+            print(f"{problem.path}\n    {problem.reason}")
+        print(f"{len(problems)} file(s) could not be read; they are tried again at every run.")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "index": _cmd_index,
+    "search": _cmd_search,
+    "show": _cmd_show,
+    "folders": _cmd_folders,
+    "problems": _cmd_problems,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line (or, without a subcommand, the window)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not any(arg in SUBCOMMANDS for arg in arguments) and not any(
+        arg in ("-h", "--help", "--version") for arg in arguments
+    ):
+        from desktop.app import run_gui  # Qt is loaded only for the window
+
+        return run_gui(arguments)
+    args = parser.parse_args(arguments)
+    paths = AppPaths.resolve(args.basedir)
+    library = Library(paths.library)
+    try:
+        return COMMANDS[args.command](library, args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    finally:
+        library.close()
+
+
+def gui_main() -> int:
+    """The GUI entry point (no console window on Windows)."""
+    from desktop.app import run_gui
+
+    return run_gui(sys.argv[1:])
