@@ -124,7 +124,7 @@ def _to_hit(hit: WhooshHit, snippets: int) -> Hit:
         source=fields.get("source") or None,
         author=fields.get("author") or None,
         date=date if isinstance(date, datetime) else None,
-        score=float(hit.score or 0.0),
+        score=float(hit.score) if isinstance(hit.score, int | float) else 0.0,
         snippets=_snippets(hit, snippets) if snippets else (),
         title_html=title_html,
     )
