@@ -25,6 +25,9 @@ from index.paths import key_to_path, path_to_key
 from index.query import build_parser
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import run_search
+from index.whoosh_fixes import apply as _apply_whoosh_fixes
+
+_apply_whoosh_fixes()
 
 
 class Library:
