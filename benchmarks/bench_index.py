@@ -46,7 +46,7 @@ from typing import Any, TypedDict
 # The project is not installed in its virtualenv: make `index` importable from the repo root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-MB = 1024 * 1024  # the unit of every "MB" printed here
+MB = 1_000_000  # the unit of every "MB" printed here, as in the shared platform notes
 HITS = 10
 SNIPPETS = 3
 RESYNC_RUNS = 3
@@ -398,7 +398,7 @@ def print_comparison(engine: SideResult, baseline: SideResult | None, total_byte
         other_text, other_number = theirs.get(label, ("-", 0.0))
         ratio = fmt_ratio(number, other_number) if baseline and label != "articles indexed" else ""
         say(f"{label:{width}}  {text:>24}  {other_text:>24}  {ratio:>12}")
-    say("(query ratio: of the p50s; MB = 2^20 bytes)")
+    say("(query ratio: of the p50s; MB = 10^6 bytes)")
 
     say("")
     say(f"== Per query: hits, median ms ({MODES[0]}) ==")
@@ -426,8 +426,9 @@ def print_markdown(
     ]
     say("")
     say("== Markdown ==")
-    say(f"Corpus `{corpus}`: {files:,} files, {total_bytes / MB:.1f} MB; {queries} queries x "
-        f"{repeats} warm runs; {os.cpu_count()} cores, shared machine, one run: approximate.")
+    say(f"Corpus `{corpus}`: {files:,} files, {total_bytes / MB:.1f} MB (10^6 bytes); "
+        f"{queries} queries x {repeats} warm runs; {os.cpu_count()} cores, shared machine, "
+        "one run: approximate.")
     say("")
     if baseline:
         say("| measure | Reading Room engine | plain Whoosh | engine / plain |")

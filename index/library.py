@@ -22,7 +22,8 @@ from index.indexer import CancelCheck, Indexer, ProgressCallback
 from index.lock import WriterLock
 from index.models import Article, Problem, SearchRequest, SearchResult, SyncReport
 from index.paths import key_to_path, path_to_key
-from index.query import build_parser
+from index.hits import positive_terms, term_spans
+from index.query import build_parser, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import run_search
 from index.whoosh_fixes import apply as _apply_whoosh_fixes
@@ -177,6 +178,14 @@ class Library:
             truncated=bool(fields.get("truncated", False)),
             copies=tuple(c for c in copies if c != fields["id"]),
         )
+
+    def hit_spans(self, query_text: str, text: str) -> list[tuple[int, int]]:
+        """Character ranges in `text` of every word the query matches, stemmed forms included."""
+        searcher = self._searcher()
+        if searcher is None:
+            return []
+        parsed = parse_query(query_text, self._parser)
+        return term_spans(text, positive_terms(parsed.query, searcher.reader()))
 
     def problems(self) -> list[Problem]:
         """Files that could not be indexed at the last run, with the reason."""
