@@ -117,12 +117,19 @@ class ProgressPrinter:
         if not self._enabled or progress.total == 0:
             return
         if self._bar is None:
+            try:
+                width = os.get_terminal_size(self._stream.fileno()).columns
+            except OSError:
+                width = 0
             self._bar = tqdm(
                 total=progress.total,
                 file=self._stream,
                 unit="file",
                 desc="Indexing",
-                dynamic_ncols=True,
+                # A terminal that reports no size (a bare pty) still gets a bar.
+                ncols=None if width else 80,
+                nrows=None if width else 24,
+                dynamic_ncols=bool(width),
                 leave=False,
             )
         now = time.monotonic()

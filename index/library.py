@@ -18,23 +18,22 @@ from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from index.catalog import Catalog
+from index.hits import positive_terms, term_spans
 from index.indexer import CancelCheck, Indexer, ProgressCallback
 from index.lock import WriterLock
 from index.models import Article, Problem, SearchRequest, SearchResult, SyncReport
 from index.paths import key_to_path, path_to_key
-from index.hits import positive_terms, term_spans
 from index.query import build_parser, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import run_search
-from index.whoosh_fixes import apply as _apply_whoosh_fixes
-
-_apply_whoosh_fixes()
+from index.whoosh_fixes import apply as apply_whoosh_fixes
 
 
 class Library:
     """Folders of articles, indexed under one data directory."""
 
     def __init__(self, data_dir: Path) -> None:
+        apply_whoosh_fixes()
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self._index_dir = data_dir / "index"
@@ -178,6 +177,12 @@ class Library:
             truncated=bool(fields.get("truncated", False)),
             copies=tuple(c for c in copies if c != fields["id"]),
         )
+
+    def find_by_hash(self, sha256: str) -> Article | None:
+        """An article whose file has exactly these bytes, or None."""
+        with self._catalog_lock:
+            ids = self._catalog.ids_with_hash(sha256)
+        return self.get(ids[0]) if ids else None
 
     def hit_spans(self, query_text: str, text: str) -> list[tuple[int, int]]:
         """Character ranges in `text` of every word the query matches, stemmed forms included."""
