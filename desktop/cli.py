@@ -8,11 +8,13 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from types import FrameType
 
 from desktop import __version__
 from desktop.cli_output import (
+    JsonProgress,
     ProgressPrinter,
     format_article,
     format_results,
@@ -51,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("folders", nargs="*", type=Path, metavar="FOLDER")
     index.add_argument(
         "--no-wait", action="store_true", help="fail instead of waiting for another indexing run"
+    )
+    index.add_argument(
+        "--progress-json",
+        action="store_true",
+        help="report progress as JSON lines on standard output (for the window)",
     )
 
     search = commands.add_parser("search", help="search the library")
@@ -95,8 +102,8 @@ def _interruptible() -> Iterator[list[bool]]:
             signal.signal(sig, handler)
 
 
-def _sync(library: Library, wait: bool) -> int:
-    printer = ProgressPrinter(sys.stderr)
+def _sync(library: Library, wait: bool, progress_json: bool = False) -> int:
+    printer = JsonProgress(sys.stdout) if progress_json else ProgressPrinter(sys.stderr)
 
     def on_wait(holder: str) -> None:
         who = f" (process {holder})" if holder else ""
@@ -116,6 +123,9 @@ def _sync(library: Library, wait: bool) -> int:
             return EXIT_BUSY
         finally:
             printer.close()
+    if progress_json:
+        print(json.dumps({"event": "finished", **asdict(report)}), flush=True)
+        return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
     print(format_sync_report(report, library.count()))
     if report.problems:
         print("Run `readingroom problems` to see the files that could not be read.")
@@ -135,7 +145,7 @@ def _cmd_index(library: Library, args: argparse.Namespace) -> int:
             "The library has no folders yet. Add one: readingroom index ~/Articles", file=sys.stderr
         )
         return EXIT_USAGE
-    return _sync(library, wait=not args.no_wait)
+    return _sync(library, wait=not args.no_wait, progress_json=args.progress_json)
 
 
 def _cmd_search(library: Library, args: argparse.Namespace) -> int:
@@ -173,7 +183,9 @@ def _cmd_folders(library: Library, args: argparse.Namespace) -> int:
         print(f"readingroom: folders {args.action} needs a PATH", file=sys.stderr)
         return EXIT_USAGE
     if args.action == "add":
-        return _cmd_index(library, argparse.Namespace(folders=[args.path], no_wait=False))
+        return _cmd_index(
+            library, argparse.Namespace(folders=[args.path], no_wait=False, progress_json=False)
+        )
     if args.action == "remove":
         if not library.remove_folder(args.path):
             print(f"readingroom: {args.path} is not one of the library's folders", file=sys.stderr)

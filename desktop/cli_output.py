@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import textwrap
@@ -143,3 +144,24 @@ class ProgressPrinter:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class JsonProgress:
+    """Progress as JSON lines, for the window that runs indexing in a separate process."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._last = 0.0
+
+    def update(self, progress: SyncProgress) -> None:
+        """Report how far the run has got (at most ten times a second)."""
+        now = time.monotonic()
+        if now - self._last < 0.1 and progress.done not in (0, progress.total):
+            return
+        self._last = now
+        line = {"event": "progress", "done": progress.done, "total": progress.total}
+        self._stream.write(json.dumps(line) + "\n")
+        self._stream.flush()
+
+    def close(self) -> None:
+        """Nothing to tidy up."""

@@ -173,7 +173,8 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     """Search the index; never raises for any query text."""
     started = time.perf_counter()
     parsed = parse_query(request.query, parser)
-    query = parsed.query
+    # An empty query lists everything (to browse with filters and a sort order).
+    query = parsed.query if request.query.strip() else wq.Every()
     filter_query = _filter_query(request.filters)
     limit = max(1, request.offset + request.limit)
     results = searcher.search(

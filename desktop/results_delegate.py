@@ -1,0 +1,141 @@
+"""Draws a result: title, outlet · date · folder, and the highlighted passages.
+
+A click on a passage opens the reader at that passage (`snippet_clicked`).
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QTextDocument,
+)
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from desktop.results_model import ResultRole
+
+PADDING = 8
+STAR_WIDTH = 24
+MARK_STYLE = "span.hit { background-color: #ffd54f; color: #1b1b1b; }"
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+def marks_to_spans(snippet: str) -> str:
+    """Qt's rich text knows no `<mark>`: highlight through a class instead."""
+    return snippet.replace("<mark>", '<span class="hit">').replace("</mark>", "</span>")
+
+
+class ResultDelegate(QStyledItemDelegate):
+    """Renders result rows as small rich-text documents.
+
+    Signals:
+        snippet_clicked(int, int): the row, and which of its passages was clicked.
+    """
+
+    snippet_clicked = Signal(int, int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+
+    def _document(self, option: QStyleOptionViewItem, index: ModelIndex) -> QTextDocument:
+        palette = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        dim = palette.color(text_role)
+        dim.setAlpha(170)
+        document = QTextDocument()
+        document.setDocumentMargin(0)
+        document.setDefaultFont(option.font)
+        document.setDefaultStyleSheet(
+            f"{MARK_STYLE} p {{ margin: 0; }} "
+            f"p.meta {{ color: {dim.name(dim.NameFormat.HexArgb)}; }} "
+            f"p.snippet {{ margin-top: 4px; }}"
+        )
+        title = marks_to_spans(index.data(ResultRole.TITLE_HTML) or "")
+        meta = html.escape(index.data(ResultRole.META) or "")
+        snippets = index.data(ResultRole.SNIPPETS) or []
+        color = palette.color(text_role).name()
+        parts = [f'<p style="color:{color}"><b style="font-size:large">{title}</b></p>']
+        parts.append(f'<p class="meta">{meta}</p>')
+        parts.extend(
+            f'<p class="snippet" style="color:{color}">… {marks_to_spans(s)} …</p>'
+            for s in snippets
+        )
+        document.setHtml("".join(parts))
+        width = option.rect.width() - 2 * PADDING - STAR_WIDTH
+        document.setTextWidth(max(width, 120))
+        return document
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        """Draw one result."""
+        self.initStyleOption(option, index)
+        style = option.widget.style() if option.widget else None
+        text = option.text
+        option.text = ""
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        option.text = text
+        document = self._document(option, index)
+        rect = option.rect
+        painter.save()
+        painter.translate(rect.left() + PADDING, rect.top() + PADDING)
+        context = QAbstractTextDocumentLayout.PaintContext()
+        document.documentLayout().draw(painter, context)
+        painter.restore()
+        star = "★" if index.data(ResultRole.BOOKMARKED) else ""
+        if star:
+            painter.save()
+            painter.setPen(option.palette.color(QPalette.ColorRole.Link))
+            star_rect = QRectF(
+                rect.right() - STAR_WIDTH - PADDING / 2,
+                rect.top() + PADDING,
+                STAR_WIDTH,
+                STAR_WIDTH,
+            )
+            painter.drawText(star_rect, Qt.AlignmentFlag.AlignCenter, star)
+            painter.restore()
+        painter.save()
+        painter.setPen(option.palette.color(QPalette.ColorRole.Mid))
+        painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:  # noqa: N802
+        """The height the result needs at the list's width."""
+        self.initStyleOption(option, index)
+        document = self._document(option, index)
+        height = int(document.size().height()) + 2 * PADDING + 1
+        return QSize(option.rect.width(), height)
+
+    def editorEvent(  # noqa: N802
+        self, event: QEvent, model: object, option: QStyleOptionViewItem, index: ModelIndex
+    ) -> bool:
+        """Tell which passage a click landed on."""
+        if event.type() == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
+            document = self._document(option, index)
+            rect = option.rect
+            local = QPointF(
+                event.position().x() - rect.left() - PADDING,
+                event.position().y() - rect.top() - PADDING,
+            )
+            position = document.documentLayout().hitTest(local, Qt.HitTestAccuracy.FuzzyHit)
+            if position >= 0:
+                block = document.findBlock(position).blockNumber()
+                if block >= 2:
+                    self.snippet_clicked.emit(index.row(), block - 2)
+        return False

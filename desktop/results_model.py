@@ -1,0 +1,140 @@
+"""The result list as a real list model: one row per hit, pages appended as the list scrolls."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QByteArray,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from index import Hit, SearchResult
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class ResultRole(IntEnum):
+    """Data roles of the result list."""
+
+    HIT = Qt.ItemDataRole.UserRole + 1
+    ID = Qt.ItemDataRole.UserRole + 2
+    TITLE_HTML = Qt.ItemDataRole.UserRole + 3
+    META = Qt.ItemDataRole.UserRole + 4
+    SNIPPETS = Qt.ItemDataRole.UserRole + 5
+    BOOKMARKED = Qt.ItemDataRole.UserRole + 6
+    PATH = Qt.ItemDataRole.UserRole + 7
+
+
+def hit_meta(hit: Hit) -> str:
+    """The line under a title: outlet · date · folder."""
+    date = hit.date.strftime("%-d %b %Y") if hit.date else ""
+    return " · ".join(part for part in (hit.source or "", date, hit.folder) if part)
+
+
+class ResultsModel(QAbstractListModel):
+    """The hits of the current query.
+
+    Signals:
+        more_wanted(): the view scrolled to the end and more hits exist.
+    """
+
+    more_wanted = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._hits: list[Hit] = []
+        self._total = 0
+        self._bookmarked: frozenset[str] = frozenset()
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        """Rows: the hits loaded so far (a list has no children)."""
+        return 0 if parent.isValid() else len(self._hits)
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """The hit's data for a role."""
+        if not index.isValid() or not 0 <= index.row() < len(self._hits):
+            return None
+        hit = self._hits[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return hit.title
+        if role in (Qt.ItemDataRole.ToolTipRole, ResultRole.PATH):
+            return hit.path
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{hit.title}. {hit_meta(hit)}"
+        if role == ResultRole.HIT:
+            return hit
+        if role == ResultRole.ID:
+            return hit.id
+        if role == ResultRole.TITLE_HTML:
+            return hit.title_html or hit.title
+        if role == ResultRole.META:
+            return hit_meta(hit)
+        if role == ResultRole.SNIPPETS:
+            return list(hit.snippets)
+        if role == ResultRole.BOOKMARKED:
+            return hit.id in self._bookmarked
+        return None
+
+    def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
+        """Names of the custom roles."""
+        names = dict(super().roleNames())
+        names.update({int(role): QByteArray(role.name.lower().encode()) for role in ResultRole})
+        return names
+
+    def canFetchMore(self, parent: ModelIndex) -> bool:  # noqa: N802
+        """Whether more hits exist than are loaded."""
+        return not parent.isValid() and len(self._hits) < self._total
+
+    def fetchMore(self, parent: ModelIndex) -> None:  # noqa: N802
+        """Ask for the next page (it arrives later, through `append`)."""
+        if self.canFetchMore(parent):
+            self.more_wanted.emit()
+
+    def reset(self, result: SearchResult) -> None:
+        """Show a new query's first page."""
+        self.beginResetModel()
+        self._hits = list(result.hits)
+        self._total = result.total
+        self.endResetModel()
+
+    def append(self, result: SearchResult) -> None:
+        """Add a further page of the current query."""
+        known = {hit.id for hit in self._hits}
+        new = [hit for hit in result.hits if hit.id not in known]
+        self._total = result.total
+        if not new:
+            return
+        first = len(self._hits)
+        self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+        self._hits.extend(new)
+        self.endInsertRows()
+
+    def set_bookmarked(self, ids: frozenset[str]) -> None:
+        """Which articles carry a star."""
+        if ids == self._bookmarked:
+            return
+        self._bookmarked = ids
+        if self._hits:
+            self.dataChanged.emit(
+                self.index(0), self.index(len(self._hits) - 1), [ResultRole.BOOKMARKED]
+            )
+
+    def hit(self, row: int) -> Hit | None:
+        """The hit in a row, or None."""
+        return self._hits[row] if 0 <= row < len(self._hits) else None
+
+    def row_of(self, article_id: str) -> int:
+        """The row of an article, or -1."""
+        return next((i for i, hit in enumerate(self._hits) if hit.id == article_id), -1)
+
+    @property
+    def total(self) -> int:
+        """How many hits the query has in all."""
+        return self._total

@@ -1,0 +1,166 @@
+"""Search as you type: debounced, off the GUI thread, never an old query over a new one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+
+from desktop.bookmark_query import split_bookmark_terms
+from desktop.bookmarks import BookmarkStore
+from desktop.workers import Job
+from index import Filters, Library, SearchRequest, SearchResult, SortOrder
+
+PAGE_SIZE = 30
+TYPING_PAUSE_MS = 180
+
+
+class SearchController(QObject):
+    """Owns the current query, its filters and sort order, and runs searches.
+
+    Each search carries a generation number; a result whose generation is not the
+    latest is dropped, so a slow old query never replaces a newer one.
+
+    Signals:
+        started(): a search for the current query began.
+        results(object, bool): a `SearchResult`, and whether it is a further page.
+        failed(str): the engine reported an error.
+    """
+
+    started = Signal()
+    results = Signal(object, bool)
+    failed = Signal(str)
+
+    def __init__(
+        self,
+        library: Library,
+        bookmarks: BookmarkStore,
+        pool: QThreadPool,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._library = library
+        self._bookmarks = bookmarks
+        self._pool = pool
+        self._query = ""
+        self._sort = SortOrder.RELEVANCE
+        self._filters = Filters()
+        self._bookmarked_only = False
+        self._generation = 0
+        self._loaded = 0
+        self._total = 0
+        self._fetching = False
+        self._jobs: set[Job] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(TYPING_PAUSE_MS)
+        self._timer.timeout.connect(self.search_now)
+
+    @property
+    def generation(self) -> int:
+        """The number of the latest search."""
+        return self._generation
+
+    @property
+    def query(self) -> str:
+        """The current query text."""
+        return self._query
+
+    def set_library(self, library: Library) -> None:
+        """Search another library from now on (the sample or the user's)."""
+        self._library = library
+        self.search_now()
+
+    def set_query(self, text: str) -> None:
+        """The user typed: search after a short pause."""
+        self._query = text
+        self._timer.start()
+
+    def set_sort(self, sort: SortOrder) -> None:
+        """Change the sort order and search again at once."""
+        self._sort = sort
+        self.search_now()
+
+    def set_filters(self, filters: Filters) -> None:
+        """Change the facet filters and search again at once."""
+        self._filters = filters
+        self.search_now()
+
+    def set_bookmarked_only(self, only: bool) -> None:
+        """Show bookmarked articles only, or all."""
+        self._bookmarked_only = only
+        self.search_now()
+
+    def is_active(self) -> bool:
+        """Whether there is anything to search for (a query, a filter or bookmarks only)."""
+        return bool(
+            self._query.strip()
+            or self._bookmarked_only
+            or self._filters.sources
+            or self._filters.years
+            or self._filters.folders
+        )
+
+    def _request(self, offset: int) -> SearchRequest:
+        text, allowed = split_bookmark_terms(self._query, self._bookmarks)
+        if self._bookmarked_only:
+            ids = self._bookmarks.ids()
+            allowed = ids if allowed is None else allowed & ids
+        filters = replace(self._filters, only_ids=allowed)
+        return SearchRequest(
+            query=text,
+            sort=self._sort,
+            filters=filters,
+            offset=offset,
+            limit=PAGE_SIZE,
+            facets=offset == 0,
+        )
+
+    def search_now(self) -> None:
+        """Search for the current query now."""
+        self._timer.stop()
+        self._generation += 1
+        self._loaded = 0
+        self._total = 0
+        self._fetching = False
+        if not self.is_active():
+            empty = SearchResult(self._query, 0, 0.0, (), {})
+            self.results.emit(empty, False)
+            return
+        self.started.emit()
+        self._run(self._request(0), append=False)
+
+    def can_fetch_more(self) -> bool:
+        """Whether the current query has more hits than are shown."""
+        return not self._fetching and self._loaded < self._total
+
+    def fetch_more(self) -> None:
+        """Load the next page of the current query."""
+        if self.can_fetch_more():
+            self._fetching = True
+            self._run(self._request(self._loaded), append=True)
+
+    def _run(self, request: SearchRequest, append: bool) -> None:
+        generation = self._generation
+        library = self._library
+        job = Job(lambda: library.search(request))
+        self._jobs.add(job)
+
+        def on_done(result: object) -> None:
+            self._jobs.discard(job)
+            if generation != self._generation or not isinstance(result, SearchResult):
+                return  # an older query's answer: a newer one is on its way
+            self._fetching = False
+            self._loaded += len(result.hits)
+            self._total = result.total
+            self.results.emit(result, append)
+
+        def on_failed(message: str) -> None:
+            self._jobs.discard(job)
+            if generation == self._generation:
+                self._fetching = False
+                self.failed.emit(message)
+
+        job.signals.done.connect(on_done)
+        job.signals.failed.connect(on_failed)
+        self._pool.start(job)
