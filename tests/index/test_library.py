@@ -442,7 +442,7 @@ SORTABLE = {
 def sortable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     root = tmp_path_factory.mktemp("sortable")
     for name, (title, date) in SORTABLE.items():
-        front = f"title: {title}\n" + (f"date: {date}\n" if date else "")
+        front = f"title: {json.dumps(title)}\n" + (f"date: {date}\n" if date else "")
         (root / name).write_text(
             f"---\n{front}---\n\nThe harbour news of the day, as the harbour master wrote it "
             "down in the harbour log book for everybody to read.\n",
@@ -632,7 +632,7 @@ def test_move_and_rename_keep_the_id(make_library: Callable[..., Library], tmp_p
         assert view.get(str(paths["aardvark"])) is None
 
 
-def test_rename_and_edit_keeps_the_id(make_library: Callable[..., Library], tmp_path: Path) -> None:
+def test_move_and_edit_keeps_the_id(make_library: Callable[..., Library], tmp_path: Path) -> None:
     folder = tmp_path / "zoo"
     paths = write_animals(folder)
     library = make_library(folder)
@@ -640,9 +640,10 @@ def test_rename_and_edit_keeps_the_id(make_library: Callable[..., Library], tmp_
     with opened(library.data_dir) as view:
         before = ids_by_word(view, ["dolphin"])
 
-    target = folder / "dolphin-2.txt"
-    paths["dolphin"].rename(target)
-    with target.open("a", encoding="utf-8") as handle:  # same file, new name, more text
+    (folder / "sea").mkdir()
+    target = folder / "sea" / "dolphin.txt"
+    paths["dolphin"].rename(target)  # the same file (inode) under the same name, elsewhere
+    with target.open("a", encoding="utf-8") as handle:
         handle.write("\nThe porpoise next door was unimpressed by all the fuss.\n")
 
     report = library.sync()
