@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"keep the index, bookmarks and settings under DIR (also ${BASEDIR_ENV})",
     )
+    # The window indexes its sample archive in a library of its own.
+    parser.add_argument("--library-dir", type=Path, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     index = commands.add_parser(
@@ -239,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(arguments)
     args = parser.parse_args(arguments)
     paths = AppPaths.resolve(args.basedir)
-    library = Library(paths.library)
+    library = Library(args.library_dir or paths.library)
     try:
         return COMMANDS[args.command](library, args)
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ class AppPaths:
     data: Path
     config: Path
     cache: Path
+    basedir: Path | None = None
 
     @classmethod
     def resolve(cls, basedir: str | os.PathLike[str] | None = None) -> AppPaths:
@@ -27,7 +28,9 @@ class AppPaths:
         chosen = basedir if basedir is not None else os.environ.get(BASEDIR_ENV) or None
         if chosen is not None:
             root = Path(chosen).expanduser().resolve()
-            return cls(data=root / "data", config=root / "config", cache=root / "cache")
+            return cls(
+                data=root / "data", config=root / "config", cache=root / "cache", basedir=root
+            )
         dirs = PlatformDirs(APP_NAME, appauthor=False)
         return cls(
             data=Path(dirs.user_data_dir),
@@ -39,6 +42,11 @@ class AppPaths:
     def library(self) -> Path:
         """The engine's data: the index and its catalog."""
         return self.data / "library"
+
+    @property
+    def settings(self) -> Path:
+        """The settings file."""
+        return self.config / "settings.json"
 
     @property
     def bookmarks(self) -> Path:

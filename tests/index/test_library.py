@@ -416,6 +416,27 @@ def test_filters(news: Library, filters: Filters, expected: set[str]) -> None:
     assert result.total == len(expected)
 
 
+def test_filtered_total_counts_only_what_the_filter_lets_through(
+    make_library: Callable[..., Library], tmp_path: Path
+) -> None:
+    root = tmp_path / "reports"
+    for folder in ("north", "south"):
+        (root / folder).mkdir(parents=True)
+        for n in range(30):
+            (root / folder / f"{n:02d}.txt").write_text(
+                f"Quarterly report {folder} {n}\n\nThe company reported a profit this quarter, "
+                "and the shareholders were pleased with the results of the year.\n",
+                encoding="utf-8",
+            )
+    library = make_library(root)
+    library.sync()
+
+    for sort in SortOrder:
+        result = search(library, "profit", sort=sort, filters=Filters(folders=("reports/north",)))
+        assert {hit.folder for hit in result.hits} == {"reports/north"}
+        assert result.total == 30, sort
+
+
 def test_only_ids_filter(news: Library) -> None:
     everything = search(news, "keeper OR cranes")
     wanted = {everything.hits[0].id}
