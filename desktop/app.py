@@ -1,39 +1,163 @@
-"""The window. A first version: the full desktop app is built on top of this."""
+"""Builds the application: its services, the main window, single-instance launch, screenshots."""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication
+
+from desktop import APP_ID, __version__
+from desktop.bookmarks import BookmarkStore
+from desktop.indexing import IndexingController
+from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
+from desktop.resources import resource_dir
+from desktop.session import LibrarySession
+from desktop.settings import Settings
+from desktop.theme import apply_theme
+from desktop.watcher import FolderWatcher
+
+SCREENSHOT_TIMEOUT_MS = 60_000
+
+
+def build_window(paths: AppPaths, watch: bool = True) -> MainWindow:
+    """The main window with every service it needs (a QApplication must exist)."""
+    session = LibrarySession(paths)
+    bookmarks = BookmarkStore(paths.bookmarks)
+    settings = Settings(paths.settings)
+    pool = QThreadPool.globalInstance()
+    indexing = IndexingController(paths.basedir)
+    watcher = FolderWatcher()
+    window = MainWindow(session, bookmarks, settings, pool, indexing, watcher)
+    indexing.setParent(window)
+    watcher.setParent(window)
+    if not watch:
+        watcher.stop()
+        watcher.suspended = True
+    return window
+
+
+def _server_name(paths: AppPaths) -> str:
+    digest = hashlib.sha256(str(paths.data).encode()).hexdigest()[:12]
+    return f"readingroom-{digest}"
+
+
+def _raise_running_instance(name: str) -> bool:
+    """Ask an already running window to come forward; whether there was one."""
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(300):
+        return False
+    socket.write(b"raise\n")
+    socket.flush()
+    socket.waitForBytesWritten(300)
+    socket.disconnectFromServer()
+    return True
+
+
+def _listen_for_second_launch(name: str, window: MainWindow) -> QLocalServer:
+    server = QLocalServer(window)
+    QLocalServer.removeServer(name)  # a stale socket of a crashed run
+    server.listen(name)
+
+    def on_connection() -> None:
+        connection = server.nextPendingConnection()
+        if connection is not None:
+            connection.readyRead.connect(connection.readAll)
+            connection.disconnected.connect(connection.deleteLater)
+        window.showNormal()
+        window.raise_()
+        window.activateWindow()
+
+    server.newConnection.connect(on_connection)
+    return server
+
+
+class ScreenshotTaker:
+    """Waits until the window has loaded (and shown the query's first article), then saves it."""
+
+    def __init__(self, window: MainWindow, target: Path, query: str | None) -> None:
+        self.window = window
+        self.target = target
+        self.query = query
+        self.opened = False
+        self.done = False
+        window.search.results.connect(self._on_results)
+        window.article_shown.connect(lambda _: QTimer.singleShot(400, self.shoot))
+        window.indexing.finished.connect(lambda _: None)
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, self.shoot)
+        if query:
+            window.search_bar.set_text(query)
+
+    def _on_results(self, result: object, append: bool) -> None:
+        if append or self.window.indexing.is_running() or self.done:
+            return
+        hits = getattr(result, "hits", ())
+        if self.query and hits and not self.opened:
+            self.opened = True
+            self.window.open_article(hits[0].id)
+        elif not (self.query and hits):
+            QTimer.singleShot(400, self.shoot)
+
+    def shoot(self) -> None:
+        """Save the window as PNG and quit."""
+        if self.done:
+            return
+        self.done = True
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        saved = self.window.grab().save(str(self.target), "PNG")
+        print(f"Saved {self.target}" if saved else f"Could not save {self.target}")
+        self.window.close()
+        QApplication.exit(0 if saved else 1)
 
 
 def run_gui(argv: Sequence[str]) -> int:
     """Open the window and run until it is closed."""
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
-
-    from index import Library
-
-    parser = argparse.ArgumentParser(prog="readingroom")
-    parser.add_argument("--basedir")
+    parser = argparse.ArgumentParser(
+        prog="readingroom", description="Open the Reading Room window."
+    )
+    parser.add_argument("--basedir", help="keep the index, bookmarks and settings under DIR")
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE",
+        help="start, wait until loaded, save the window as PNG and exit",
+    )
+    parser.add_argument("--query", help="with --screenshot: search this first")
     args, qt_args = parser.parse_known_args(list(argv))
     paths = AppPaths.resolve(args.basedir)
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName("Reading Room")
-    library = Library(paths.library)
-    window = QMainWindow()
-    window.setWindowTitle("Reading Room")
-    count = library.count()
-    window.setCentralWidget(
-        QLabel(
-            f"Reading Room: {count} articles indexed.\n"
-            "The search window is coming; meanwhile use `readingroom search`."
-        )
-    )
-    window.resize(900, 600)
+    app.setApplicationVersion(__version__)
+    app.setOrganizationDomain("readingroom.org")
+    app.setDesktopFileName(APP_ID)
+    icon = resource_dir() / "icons" / "readingroom.svg"
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    name = _server_name(paths)
+    if args.screenshot is None and _raise_running_instance(name):
+        print("Reading Room is already running: its window was brought forward.")
+        return 0
+    window = build_window(paths, watch=args.screenshot is None)
+    apply_theme(app, str(window.settings.get("appearance/theme")))
+    if args.screenshot is None:
+        _listen_for_second_launch(name, window)
+    else:
+        window.resize(1280, 800)
+        ScreenshotTaker(window, args.screenshot, args.query)
     window.show()
+    window.search_bar.focus()
+    window.indexing.start()
     try:
         return app.exec()
     finally:
-        library.close()
+        window.indexing.cancel()
+        window.indexing.wait(10_000)
+        window.session.close()

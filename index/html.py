@@ -77,6 +77,11 @@ def parse_html(data: bytes) -> ParsedArticle:
     if not text.strip():
         text = _fallback_text(html)
     text = "\n".join(line for line in text.split("\n") if not is_furniture(line)).strip()
+    if title.strip():
+        # The page's own headline often opens the extracted text: it is shown as the title.
+        first, _, rest = text.partition("\n")
+        if first.strip().casefold() == title.strip().casefold() and rest.strip():
+            text = rest.strip()
     if not text:
         raise NoArticleTextError("no readable text in this page")
     return ParsedArticle(

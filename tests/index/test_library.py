@@ -560,6 +560,21 @@ def test_not_indexed_yet(make_library: Callable[..., Library], tmp_path: Path) -
     assert library.is_indexed() is False
 
 
+def test_empty_library_can_be_read_again(
+    make_library: Callable[..., Library], tmp_path: Path
+) -> None:
+    folder = tmp_path / "nothing-yet"
+    folder.mkdir()
+    library = make_library(folder)
+    report = library.sync()
+    assert report.added == 0
+
+    assert library.count() == 0
+    assert search(library, "anything").total == 0
+    assert library.count() == 0
+    assert library.get("anything") is None
+
+
 def test_add_folder_twice_and_remove_unknown(
     make_library: Callable[..., Library], tmp_path: Path
 ) -> None:
@@ -941,18 +956,20 @@ print("finished", flush=True)
 
 
 @pytest.mark.slow
-def test_killed_sync_leaves_a_usable_index(tmp_path: Path, corpora: Path) -> None:
+@pytest.mark.parametrize(
+    "kill_at",
+    [index.indexer.BATCH_DOCS // 2, index.indexer.BATCH_DOCS + 100],
+    ids=["before-the-first-commit", "after-the-first-commit"],
+)
+def test_killed_sync_leaves_a_usable_index(tmp_path: Path, corpora: Path, kill_at: int) -> None:
     folder = tmp_path / "bbc"
     shutil.copytree(corpora / "bbc", folder)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
+    assert len(files) > kill_at
     data = tmp_path / "data"
-    kill_at = index.indexer.BATCH_DOCS  # the first batch is being committed
+    code = _SYNC_CHILD.format(root=str(REPO_ROOT), data=str(data), folder=str(folder))
     child = subprocess.Popen(
-        [sys.executable, "-c", _SYNC_CHILD.format(root=str(REPO_ROOT), data=str(data),
-                                                 folder=str(folder))],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
     try:
         assert child.stdout is not None
@@ -969,13 +986,15 @@ def test_killed_sync_leaves_a_usable_index(tmp_path: Path, corpora: Path) -> Non
             child.stdout.close()
     assert child.returncode == -signal.SIGKILL
 
+    # Each look is a fresh start of the app.
     with opened(data) as library:
         assert library.is_indexed()
+    with opened(data) as library:
         assert 0 <= library.count() <= len(files)
+    with opened(data) as library:
         assert isinstance(search(library, "Time Warner profit"), SearchResult)
-
-        report = library.sync(wait=False)  # the dead run's lock is gone
-
+    with opened(data) as library:
+        report = library.sync(wait=False)  # the dead run's lock went with it
         assert report.cancelled is False
         assert report.problems == 0
 

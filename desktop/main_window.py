@@ -1,0 +1,637 @@
+"""The main window: composes the panels and connects them; it holds no search or file logic."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QModelIndex, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtGui import QActionGroup, QCloseEvent, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListView,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop import __version__
+from desktop.actions import build_actions
+from desktop.bookmark_io import BookmarkFiles
+from desktop.bookmarks import Bookmark, BookmarkStore
+from desktop.bookmarks_panel import BookmarkDialog, BookmarksPanel
+from desktop.filter_bar import FilterBar
+from desktop.indexing import IndexingController
+from desktop.print_actions import ArticlePrinter
+from desktop.problems_dialog import ProblemsDialog
+from desktop.reader_panel import ReaderPanel
+from desktop.results_delegate import ResultDelegate
+from desktop.results_model import ResultsModel
+from desktop.search_bar import SearchBar
+from desktop.search_controller import SearchController
+from desktop.session import LibrarySession
+from desktop.settings import Settings
+from desktop.theme import apply_theme
+from desktop.watcher import FolderWatcher
+from desktop.workers import Job
+from index import Article, SearchResult, SortOrder, SyncReport
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedArticle:
+    """An article with its hit ranges, loaded off the GUI thread."""
+
+    article: Article
+    body_spans: list[tuple[int, int]]
+    title_spans: list[tuple[int, int]]
+    query: str
+
+
+def snippet_offset(text: str, snippet_html: str) -> int:
+    """Where a result passage starts in the article text (-1 if it cannot be found)."""
+    plain = html.unescape(_TAG.sub("", snippet_html))
+    words = re.findall(r"\w+", plain)[:8]
+    if not words:
+        return -1
+    match = re.search(r"\W+".join(re.escape(word) for word in words), text)
+    return match.start() if match else -1
+
+
+class MainWindow(QMainWindow):
+    """Search box, filters, results, reader, bookmarks and the indexing status.
+
+    Signals:
+        article_shown(str): an article is on screen in the reader (its id).
+    """
+
+    article_shown = Signal(str)
+
+    def __init__(
+        self,
+        session: LibrarySession,
+        bookmarks: BookmarkStore,
+        settings: Settings,
+        pool: QThreadPool,
+        indexing: IndexingController,
+        watcher: FolderWatcher,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.bookmarks = bookmarks
+        self.settings = settings
+        self.pool = pool
+        self.indexing = indexing
+        self.watcher = watcher
+        self.search = SearchController(session.current, bookmarks, pool, self)
+        self.commands = build_actions(self)
+        self.results_model = ResultsModel(self)
+        self._jobs: set[Job] = set()
+        self._pending_snippet: int | None = None
+        self._last_result: SearchResult | None = None
+        self.setWindowTitle("Reading Room")
+        self.setObjectName("MainWindow")
+        self._build_ui()
+        self._build_menus()
+        self.printer = ArticlePrinter(self, settings)
+        self.bookmark_files = BookmarkFiles(self, bookmarks)
+        self._connect_signals()
+        self._restore_state()
+        self._refresh_bookmarks()
+        self._update_library_state()
+        self._update_article_actions()
+
+    # building
+    def _build_ui(self) -> None:
+        self.banner = QFrame(self)
+        self.banner.setObjectName("SampleBanner")
+        self.banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.banner.setStyleSheet("#SampleBanner { background: palette(alternate-base); }")
+        banner_text = QLabel("You are looking at a <b>sample archive</b> —", self.banner)
+        self.banner_button = QPushButton("Add your folder…", self.banner)
+        self.banner_button.setAccessibleName("Add your folder")
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.setContentsMargins(8, 4, 8, 4)
+        banner_layout.addWidget(banner_text)
+        banner_layout.addWidget(self.banner_button)
+        banner_layout.addStretch(1)
+
+        self.search_bar = SearchBar(self)
+        self.filter_bar = FilterBar(self)
+        self.results_view = QListView(self)
+        self.results_view.setAccessibleName("Results")
+        self.results_view.setModel(self.results_model)
+        self.delegate = ResultDelegate(self.results_view)
+        self.results_view.setItemDelegate(self.delegate)
+        self.results_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.results_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.results_view.setWordWrap(True)
+        self.results_view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.empty_label = QLabel(self)
+        self.empty_label.setAccessibleName("Results status")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setTextFormat(Qt.TextFormat.RichText)
+        self.results_stack = QStackedWidget(self)
+        self.results_stack.addWidget(self.empty_label)
+        self.results_stack.addWidget(self.results_view)
+
+        a = self.commands
+        self.reader = ReaderPanel(
+            [a.toggle_bookmark],
+            [a.previous_hit, a.next_hit],
+            [
+                a.zoom_out,
+                a.zoom_in,
+                a.open_original,
+                a.show_in_folder,
+                a.print_article,
+                a.export_pdf,
+            ],
+            self,
+        )
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.results_stack)
+        self.splitter.addWidget(self.reader)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.search_bar)
+        layout.addWidget(self.filter_bar)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.bookmarks_panel = BookmarksPanel(self)
+        self.bookmarks_dock = QDockWidget("Bookmarks", self)
+        self.bookmarks_dock.setObjectName("BookmarksDock")
+        self.bookmarks_dock.setWidget(self.bookmarks_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.bookmarks_dock)
+        self.bookmarks_dock.hide()
+
+        self.status_label = QLabel(self)
+        self.status_label.setAccessibleName("Status")
+        self.status_label.setTextFormat(Qt.TextFormat.RichText)
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName("Indexing progress")
+        self.progress.setMaximumWidth(220)
+        self.eta_label = QLabel(self)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setAccessibleName("Cancel indexing")
+        status = self.statusBar()
+        status.addWidget(self.status_label, 1)
+        status.addPermanentWidget(self.progress)
+        status.addPermanentWidget(self.eta_label)
+        status.addPermanentWidget(self.cancel_button)
+        self._show_indexing(False)
+        self.resize(1200, 780)
+
+    def _build_menus(self) -> None:
+        a = self.commands
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        file_menu.addActions([a.add_folder, a.remove_folder, a.reindex, a.problems])
+        file_menu.addSeparator()
+        file_menu.addActions([a.print_article, a.print_preview, a.export_pdf])
+        self.keep_highlights = file_menu.addAction("Keep &Highlights When Printing")
+        self.keep_highlights.setCheckable(True)
+        self.keep_highlights.setChecked(bool(self.settings.get("print/highlights")))
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+        edit_menu = menus.addMenu("&Edit")
+        edit_menu.addActions([a.copy, a.find])
+        view_menu = menus.addMenu("&View")
+        view_menu.addActions([a.zoom_in, a.zoom_out, a.zoom_reset])
+        view_menu.addSeparator()
+        view_menu.addAction(a.show_bookmarks)
+        view_menu.addSeparator()
+        themes = QActionGroup(self)
+        for action in (a.theme_system, a.theme_light, a.theme_dark):
+            themes.addAction(action)
+            view_menu.addAction(action)
+        go_menu = menus.addMenu("&Go")
+        go_menu.addActions([a.focus_search, a.focus_search_alt, a.next_hit, a.previous_hit])
+        go_menu.addSeparator()
+        go_menu.addActions([a.open_original, a.show_in_folder])
+        bookmarks_menu = menus.addMenu("&Bookmarks")
+        bookmarks_menu.addActions([a.toggle_bookmark, a.edit_bookmark])
+        bookmarks_menu.addSeparator()
+        bookmarks_menu.addActions([a.export_bookmarks, a.import_bookmarks])
+        help_menu = menus.addMenu("&Help")
+        help_menu.addActions([a.syntax_help, a.about])
+        # Shortcuts work wherever the focus is, menus or not.
+        self.addActions(a.all())
+
+    def _connect_signals(self) -> None:
+        a = self.commands
+        self.search_bar.query_changed.connect(self.search.set_query)
+        self.search_bar.query_submitted.connect(lambda _: self.search.search_now())
+        self.search_bar.suggestion_accepted.connect(self.search_bar.set_text)
+        self.search_bar.move_to_results.connect(self._focus_results)
+        self.search.started.connect(self._on_search_started)
+        self.search.results.connect(self._on_results)
+        self.search.failed.connect(self._on_search_failed)
+        self.results_model.more_wanted.connect(self.search.fetch_more)
+        self.results_view.activated.connect(self._on_result_activated)
+        self.results_view.clicked.connect(self._on_result_activated)
+        self.delegate.snippet_clicked.connect(self._on_snippet_clicked)
+        self.filter_bar.sort_changed.connect(self._on_sort_changed)
+        self.filter_bar.filters_changed.connect(self.search.set_filters)
+        self.filter_bar.bookmarked_only_changed.connect(self.search.set_bookmarked_only)
+        self.reader.view.hits_changed.connect(lambda *_: self._update_article_actions())
+        self.banner_button.clicked.connect(self.add_folder)
+        self.cancel_button.clicked.connect(self.indexing.cancel)
+        self.status_label.linkActivated.connect(lambda _: self.show_problems())
+        self.indexing.started.connect(lambda: self._show_indexing(True))
+        self.indexing.progress.connect(self._on_index_progress)
+        self.indexing.finished.connect(self._on_index_finished)
+        self.indexing.failed.connect(self._on_index_failed)
+        self.watcher.changed.connect(self.reindex)
+        self.bookmarks_panel.open_requested.connect(self.open_article)
+        self.bookmarks_panel.edit_requested.connect(self.edit_bookmark)
+        self.bookmarks_panel.remove_requested.connect(self._remove_bookmark)
+        self.bookmarks_dock.visibilityChanged.connect(a.show_bookmarks.setChecked)
+
+        a.add_folder.triggered.connect(self.add_folder)
+        a.remove_folder.triggered.connect(self.remove_folder)
+        a.reindex.triggered.connect(self.reindex)
+        a.problems.triggered.connect(self.show_problems)
+        a.print_article.triggered.connect(lambda: self.printer.print_dialog(self._printable()))
+        a.print_preview.triggered.connect(lambda: self.printer.preview(self._printable()))
+        a.export_pdf.triggered.connect(lambda: self.printer.export_dialog(self._printable()))
+        self.keep_highlights.toggled.connect(lambda on: self.settings.set("print/highlights", on))
+        a.quit.triggered.connect(self.close)
+        a.copy.triggered.connect(self.reader.view.copy)
+        a.find.triggered.connect(self.reader.find_bar.open)
+        a.focus_search.triggered.connect(self.search_bar.focus)
+        a.focus_search_alt.triggered.connect(self.search_bar.focus)
+        a.next_hit.triggered.connect(self.reader.view.next_hit)
+        a.previous_hit.triggered.connect(self.reader.view.previous_hit)
+        a.zoom_in.triggered.connect(lambda: self._zoom(1))
+        a.zoom_out.triggered.connect(lambda: self._zoom(-1))
+        a.zoom_reset.triggered.connect(lambda: self._zoom(0))
+        a.toggle_bookmark.triggered.connect(self.toggle_bookmark)
+        a.edit_bookmark.triggered.connect(lambda: self.edit_bookmark(None))
+        a.show_bookmarks.toggled.connect(self.bookmarks_dock.setVisible)
+        a.export_bookmarks.triggered.connect(self.bookmark_files.export_dialog)
+        a.import_bookmarks.triggered.connect(self._import_bookmarks)
+        a.open_original.triggered.connect(lambda: self._open_path(original=True))
+        a.show_in_folder.triggered.connect(lambda: self._open_path(original=False))
+        a.theme_system.triggered.connect(lambda: self.set_theme("system"))
+        a.theme_light.triggered.connect(lambda: self.set_theme("light"))
+        a.theme_dark.triggered.connect(lambda: self.set_theme("dark"))
+        a.syntax_help.triggered.connect(self.search_bar.show_help)
+        a.about.triggered.connect(self._about)
+
+    # state
+    def _restore_state(self) -> None:
+        geometry = str(self.settings.get("window/geometry"))
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+        sizes = self.settings.get("window/splitter")
+        if sizes:
+            self.splitter.setSizes([int(s) for s in sizes])
+        else:
+            self.splitter.setSizes([480, 720])
+        self.bookmarks_dock.setVisible(bool(self.settings.get("window/bookmarks_visible")))
+        try:
+            sort = SortOrder(self.settings.get("search/sort"))
+        except ValueError:
+            sort = SortOrder.RELEVANCE
+        self.filter_bar.set_sort(sort)
+        self.search._sort = sort
+        self._zoom(int(self.settings.get("reader/zoom")), remember=False)
+        theme = str(self.settings.get("appearance/theme"))
+        {"light": self.commands.theme_light, "dark": self.commands.theme_dark}.get(
+            theme, self.commands.theme_system
+        ).setChecked(True)
+        last = str(self.settings.get("search/last_query"))
+        if last:
+            self.search_bar.set_text(last)
+        else:
+            self.search.search_now()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Remember the window and the last query, and stop background work."""
+        self.settings.set("window/geometry", bytes(self.saveGeometry().toBase64().data()).decode())
+        self.settings.set("window/splitter", list(self.splitter.sizes()))
+        self.settings.set("window/bookmarks_visible", self.bookmarks_dock.isVisible())
+        self.settings.set("search/last_query", self.search_bar.edit.text())
+        self.watcher.stop()
+        super().closeEvent(event)
+
+    # library
+    def _update_library_state(self) -> None:
+        self.banner.setVisible(self.session.is_sample)
+        self.indexing.set_library_dir(self.session.current_dir)
+        folders = [Path(f) for f in self.session.current.folders()]
+        self.watcher.watch(folders)
+        self.commands.remove_folder.setEnabled(not self.session.is_sample)
+
+    def add_folder(self) -> None:
+        """Ask for a folder and add it to the library."""
+        chosen = QFileDialog.getExistingDirectory(
+            self, "Add a folder of articles", str(Path.home())
+        )
+        if chosen:
+            self.add_folder_path(Path(chosen))
+
+    def add_folder_path(self, folder: Path) -> None:
+        """Add a folder to the user's library and index it in the background."""
+        was_sample = self.session.is_sample
+        self.session.user.add_folder(folder)
+        if was_sample:
+            self.indexing.cancel()
+            self.indexing.wait()
+        self._update_library_state()
+        self.search.set_library(self.session.current)
+        self.indexing.start()
+
+    def remove_folder(self) -> None:
+        """Ask which folder to remove from the library."""
+        folders = self.session.user.folders()
+        if not folders:
+            return
+        chosen, ok = QInputDialog.getItem(self, "Remove folder", "Folder:", folders, 0, False)
+        if ok and chosen:
+            self.session.user.remove_folder(Path(chosen))
+            self._update_library_state()
+            self.search.set_library(self.session.current)
+            self.indexing.start()
+
+    def reindex(self) -> None:
+        """Bring the index up to date in the background."""
+        self.indexing.start()
+
+    def show_problems(self) -> None:
+        """List the files that could not be read."""
+        library = self.session.current
+        self._run(library.problems, lambda problems: ProblemsDialog(problems, self).exec())
+
+    def _show_indexing(self, running: bool) -> None:
+        for widget in (self.progress, self.eta_label, self.cancel_button):
+            widget.setVisible(running)
+        if running:
+            self.progress.setRange(0, 0)
+            self.eta_label.setText("")
+            self.status_label.setText("Indexing…")
+
+    def _on_index_progress(self, done: int, total: int, seconds_left: float) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done:,} / {total:,}")
+        if seconds_left >= 0:
+            minutes, seconds = divmod(int(seconds_left + 0.5), 60)
+            self.eta_label.setText(
+                f"{minutes} min {seconds:02d} s left" if minutes else f"{seconds} s left"
+            )
+        self.status_label.setText("Indexing…")
+
+    def _on_index_finished(self, report: object) -> None:
+        self._show_indexing(False)
+        if isinstance(report, SyncReport):
+            changed = report.added + report.updated + report.moved + report.removed
+            text = (
+                "Stopped; the rest is indexed next time."
+                if report.cancelled
+                else (f"Index up to date ({changed:,} changed).")
+            )
+            if report.problems:
+                text += f' <a href="problems">{report.problems} file(s) could not be read</a>'
+            self.status_label.setText(text)
+        self.search.search_now()
+
+    def _on_index_failed(self, message: str) -> None:
+        self.status_label.setText(html.escape(message))
+
+    # searching
+    def _on_search_started(self) -> None:
+        if self.results_model.rowCount() == 0:
+            self.empty_label.setText("Searching…")
+
+    def _on_results(self, result: SearchResult, append: bool) -> None:
+        if append:
+            self.results_model.append(result)
+            return
+        self._last_result = result
+        self.results_model.reset(result)
+        self.filter_bar.update_facets(result.facets)
+        if self.search.is_active():
+            self.search_bar.show_result(result)
+        else:
+            count = self.session.current.count()
+            self.search_bar.show_message(f"{count:,} articles in the library")
+        self._update_empty_state(result)
+        if result.hits and self.search.is_active():
+            self.results_view.setCurrentIndex(self.results_model.index(0))
+
+    def _update_empty_state(self, result: SearchResult) -> None:
+        if self.results_model.rowCount() > 0:
+            self.results_stack.setCurrentWidget(self.results_view)
+            return
+        library = self.session.current
+        if self.indexing.is_running() and library.count() == 0:
+            text = "Indexing your library… results appear as soon as the first files are in."
+        elif not library.folders():
+            text = "No library yet. Use <b>File › Add Folder…</b> to add your articles."
+        elif not self.search.is_active():
+            text = f"Type to search {library.count():,} articles.<br>Press F1 for the syntax."
+        else:
+            text = f"Nothing found for <b>{html.escape(result.query)}</b>."
+            if result.suggestion:
+                text += f"<br>Did you mean <b>{html.escape(result.suggestion)}</b>?"
+        self.empty_label.setText(text)
+        self.results_stack.setCurrentWidget(self.empty_label)
+
+    def _on_search_failed(self, message: str) -> None:
+        self.search_bar.show_message(f"The search failed: {message}")
+
+    def _on_sort_changed(self, order: SortOrder) -> None:
+        self.settings.set("search/sort", order.value)
+        self.search.set_sort(order)
+
+    def _focus_results(self) -> None:
+        self.results_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.results_view.currentIndex().isValid() and self.results_model.rowCount():
+            self.results_view.setCurrentIndex(self.results_model.index(0))
+
+    def _on_result_activated(self, index: QModelIndex) -> None:
+        hit = self.results_model.hit(index.row())
+        if hit is not None:
+            self.open_article(hit.id)
+
+    def _on_snippet_clicked(self, row: int, snippet: int) -> None:
+        hit = self.results_model.hit(row)
+        if hit is not None and snippet < len(hit.snippets):
+            self._pending_snippet = snippet
+            self.open_article(hit.id, snippet_html=hit.snippets[snippet])
+
+    # reading
+    def open_article(self, article_id: str, snippet_html: str | None = None) -> None:
+        """Load an article with its hits off the GUI thread, then show it."""
+        library = self.session.current
+        query = self.search.query
+
+        def load() -> LoadedArticle | None:
+            article = library.get(article_id)
+            if article is None:
+                return None
+            return LoadedArticle(
+                article,
+                library.hit_spans(query, article.text) if query.strip() else [],
+                library.hit_spans(query, article.title) if query.strip() else [],
+                query,
+            )
+
+        def show(loaded: object) -> None:
+            if not isinstance(loaded, LoadedArticle):
+                self.reader.view.clear_article("This article is no longer in the library.")
+                return
+            view = self.reader.view
+            view.show_article(loaded.article, loaded.body_spans, loaded.title_spans)
+            offset = snippet_offset(loaded.article.text, snippet_html) if snippet_html else -1
+            if offset >= 0:
+                view.go_near(offset)
+            elif view.hit_count:
+                view.go_near(0)
+            self._update_article_actions()
+            self.article_shown.emit(loaded.article.id)
+
+        self._run(load, show)
+
+    def current_article(self) -> Article | None:
+        """The article in the reader, if any."""
+        return self.reader.view.article
+
+    def _printable(self) -> tuple[Article, list[tuple[int, int]]] | None:
+        article = self.current_article()
+        if article is None:
+            return None
+        spans = []
+        if self.keep_highlights.isChecked() and self.search.query.strip():
+            spans = self.session.current.hit_spans(self.search.query, article.text)
+        return article, spans
+
+    def _update_article_actions(self) -> None:
+        article = self.current_article()
+        has_article = article is not None
+        has_hits = self.reader.view.hit_count > 0
+        a = self.commands
+        for action in (
+            a.print_article,
+            a.print_preview,
+            a.export_pdf,
+            a.toggle_bookmark,
+            a.edit_bookmark,
+            a.open_original,
+            a.show_in_folder,
+            a.find,
+            a.copy,
+        ):
+            action.setEnabled(has_article)
+        a.next_hit.setEnabled(has_hits)
+        a.previous_hit.setEnabled(has_hits)
+        marked = article is not None and self.bookmarks.get(article.id) is not None
+        a.toggle_bookmark.setChecked(marked)
+        a.toggle_bookmark.setText("★ Bookmarked" if marked else "☆ Bookmark")
+
+    def _zoom(self, steps: int, remember: bool = True) -> None:
+        self.reader.view.zoom(steps)
+        if remember:
+            self.settings.set("reader/zoom", self.reader.view.zoom_level)
+
+    def _open_path(self, original: bool) -> None:
+        article = self.current_article()
+        if article is None:
+            return
+        path = Path(article.path)
+        target = path if original else path.parent
+        # A URL handed to the desktop, never a shell command built from the article.
+        if not target.exists() or not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+            self.status_label.setText(html.escape(f"Could not open {target}"))
+
+    def set_theme(self, theme: str) -> None:
+        """Switch between the system, light and dark themes."""
+        self.settings.set("appearance/theme", theme)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Reading Room",
+            f"<b>Reading Room</b> {__version__}<br>An offline archive for your saved articles.",
+        )
+
+    # bookmarks
+    def toggle_bookmark(self) -> None:
+        """Bookmark the article in the reader, or remove its bookmark."""
+        article = self.current_article()
+        if article is None:
+            self._update_article_actions()
+            return
+        if self.bookmarks.get(article.id) is None:
+            self.bookmarks.put(Bookmark.from_article(article))
+            self.status_label.setText("Bookmarked. Ctrl+Shift+D adds tags and a note.")
+        else:
+            self.bookmarks.remove(article.id)
+            self.status_label.setText("Bookmark removed.")
+        self._refresh_bookmarks()
+
+    def edit_bookmark(self, article_id: str | None) -> None:
+        """Edit the tags and note of a bookmark (of the article in the reader by default)."""
+        bookmark = self.bookmarks.get(article_id) if article_id else None
+        article = self.current_article()
+        if bookmark is None and article is not None and article_id is None:
+            bookmark = self.bookmarks.get(article.id) or Bookmark.from_article(article)
+        if bookmark is None:
+            return
+        dialog = BookmarkDialog(bookmark, list(self.bookmarks.tags()), self)
+        if dialog.exec():
+            self.bookmarks.put(replace(bookmark, tags=dialog.tags(), note=dialog.note()))
+            self._refresh_bookmarks()
+
+    def _remove_bookmark(self, article_id: str) -> None:
+        self.bookmarks.remove(article_id)
+        self._refresh_bookmarks()
+
+    def _import_bookmarks(self) -> None:
+        if self.bookmark_files.import_dialog():
+            self._refresh_bookmarks()
+
+    def _refresh_bookmarks(self) -> None:
+        self.bookmarks_panel.set_bookmarks(self.bookmarks.all())
+        self.results_model.set_bookmarked(self.bookmarks.ids())
+        self._update_article_actions()
+        if self.bookmarks.warning:
+            warning, self.bookmarks.warning = self.bookmarks.warning, None
+            QTimer.singleShot(0, lambda: QMessageBox.warning(self, "Bookmarks", warning))
+
+    # plumbing
+    def _run(self, function: object, on_done: object) -> None:
+        job = Job(function)  # type: ignore[arg-type]
+        self._jobs.add(job)
+        job.signals.done.connect(on_done)
+        job.signals.done.connect(lambda _: self._jobs.discard(job))
+        job.signals.failed.connect(lambda message: self.status_label.setText(html.escape(message)))
+        job.signals.failed.connect(lambda _: self._jobs.discard(job))
+        self.pool.start(job)
