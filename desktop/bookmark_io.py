@@ -16,15 +16,6 @@ EXPORT_FILTERS = {
 }
 
 
-def export_text(store: BookmarkStore, suffix: str) -> str:
-    """The bookmarks in the format a file suffix names."""
-    if suffix == ".csv":
-        return store.export_csv()
-    if suffix == ".json":
-        return store.export_json()
-    return store.export_markdown()
-
-
 class BookmarkFiles:
     """The file dialogs around the bookmark store's export and import."""
 
@@ -48,7 +39,7 @@ class BookmarkFiles:
             suffix = EXPORT_FILTERS.get(chosen, ".md")
             target = target.with_suffix(suffix)
         try:
-            atomic_write(target, export_text(self._store, suffix))
+            atomic_write(target, self._store.export(suffix))
         except OSError as error:
             QMessageBox.warning(self._parent, "Export bookmarks", f"Could not write: {error}")
 

@@ -203,6 +203,14 @@ class BookmarkStore:
             lines.append("")
         return "\n".join(lines)
 
+    def export(self, suffix: str) -> str:
+        """The bookmarks in the format a file suffix names (.md, .csv or .json)."""
+        if suffix == ".csv":
+            return self.export_csv()
+        if suffix == ".json":
+            return self.export_json()
+        return self.export_markdown()
+
     def import_json(self, text: str) -> int:
         """Add the bookmarks of a JSON export; existing ones get the imported tags and note too.
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
-from desktop import __version__
+from desktop import __version__, cli_bookmarks
+from desktop.bookmark_query import split_bookmark_terms
+from desktop.bookmarks import BookmarkStore
 from desktop.cli_output import (
     JsonProgress,
     ProgressPrinter,
@@ -29,7 +32,7 @@ EXIT_USAGE = 2
 EXIT_BUSY = 3
 EXIT_INTERRUPTED = 130
 
-SUBCOMMANDS = ("index", "search", "show", "folders", "problems")
+SUBCOMMANDS = ("index", "search", "show", "folders", "problems", "bookmarks", "print")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     problems = commands.add_parser("problems", help="files that could not be read, and why")
     problems.add_argument("--json", action="store_true", help="machine-readable output")
+    cli_bookmarks.add_parsers(commands)
     return parser
 
 
@@ -151,16 +155,20 @@ def _cmd_index(library: Library, args: argparse.Namespace) -> int:
 
 
 def _cmd_search(library: Library, args: argparse.Namespace) -> int:
+    query, allowed = split_bookmark_terms(" ".join(args.words), BookmarkStore(args.paths.bookmarks))
     request = SearchRequest(
-        query=" ".join(args.words),
+        query=query,
         sort=SortOrder(args.sort),
         filters=Filters(
-            sources=tuple(args.source), years=tuple(args.year), folders=tuple(args.folder)
+            sources=tuple(args.source),
+            years=tuple(args.year),
+            folders=tuple(args.folder),
+            only_ids=allowed,
         ),
         offset=max(0, args.offset),
         limit=max(1, min(args.limit, 10_000)),
     )
-    result = library.search(request)
+    result = replace(library.search(request), query=" ".join(args.words))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -226,6 +234,8 @@ COMMANDS = {
     "show": _cmd_show,
     "folders": _cmd_folders,
     "problems": _cmd_problems,
+    "bookmarks": cli_bookmarks.cmd_bookmarks,
+    "print": cli_bookmarks.cmd_print,
 }
 
 
@@ -241,11 +251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_gui(arguments)
     args = parser.parse_args(arguments)
     paths = AppPaths.resolve(args.basedir)
+    args.paths = paths
     library = Library(args.library_dir or paths.library)
     try:
         return COMMANDS[args.command](library, args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     finally:
         library.close()
 

@@ -5,6 +5,7 @@ import json
 import random
 import struct
 import zlib
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -326,9 +327,13 @@ def _gzip_of_text(corpora: Path) -> bytes:
 
 @pytest.mark.parametrize("maker", ["png", "elf", "gzip"])
 def test_binary_with_txt_name_is_unreadable(tmp_path: Path, corpora: Path, maker: str) -> None:
-    data = {"png": lambda: _png(64, 64, 0), "elf": _elf_like, "gzip": lambda: _gzip_of_text(corpora)}
+    makers: dict[str, Callable[[], bytes]] = {
+        "png": lambda: _png(64, 64, 0),
+        "elf": _elf_like,
+        "gzip": lambda: _gzip_of_text(corpora),
+    }
     path = tmp_path / "looks-like-text.txt"
-    path.write_bytes(data[maker]())
+    path.write_bytes(makers[maker]())
 
     with pytest.raises(UnreadableFileError):
         read_article(path)
