@@ -169,8 +169,10 @@ class Ticker:
         if now - self.last >= PROGRESS_EVERY_S:
             self.last = now
             rate = done / (now - self.started)
-            say(f"  [{self.label}] {done:,}/{total:,} files, {now - self.started:.0f} s, "
-                f"{rate:.0f} files/s, peak RSS {peak_rss_bytes() / MB:.0f} MB")
+            say(
+                f"  [{self.label}] {done:,}/{total:,} files, {now - self.started:.0f} s, "
+                f"{rate:.0f} files/s, peak RSS {peak_rss_bytes() / MB:.0f} MB"
+            )
 
 
 def time_queries(
@@ -222,8 +224,10 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
     index_bytes = dir_bytes(Path(data_dir))
     with whoosh_index.open_dir(str(Path(data_dir) / "index")).reader() as reader:
         segments = len(list(reader.leaf_readers()))
-    say(f"  [engine] indexed {articles:,} articles in {index_s:.1f} s "
-        f"(added {report.added:,}, problems {report.problems:,})")
+    say(
+        f"  [engine] indexed {articles:,} articles in {index_s:.1f} s "
+        f"(added {report.added:,}, problems {report.problems:,})"
+    )
 
     resync_s: list[float] = []
     for _ in range(RESYNC_RUNS):
@@ -231,8 +235,9 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
         again = library.sync()
         resync_s.append(time.perf_counter() - started)
         if again.changed or again.problems != report.problems:
-            say(f"  [engine] WARNING: the re-sync of an unchanged folder changed something: "
-                f"{again}")
+            say(
+                f"  [engine] WARNING: the re-sync of an unchanged folder changed something: {again}"
+            )
     say(f"  [engine] re-sync of the unchanged library: {resync_s[0]:.2f} s")
 
     runners: dict[str, Callable[[str], object]] = {
@@ -248,14 +253,23 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
             notes.append(f"did you mean: {result.suggestion}")
         if result.message:
             notes.append(result.message)
-        stats.append(QueryStat(query=text, total=result.total, median_ms=median,
-                               note="; ".join(notes)))
+        stats.append(
+            QueryStat(query=text, total=result.total, median_ms=median, note="; ".join(notes))
+        )
     library.close()
     say("  [engine] queries done")
     return SideResult(
-        name="engine", articles=articles, problems=report.problems, index_s=index_s,
-        index_bytes=index_bytes, segments=segments, rss_after_index=rss_after_index,
-        rss_peak=peak_rss_bytes(), resync_s=resync_s, latencies=latencies, queries=stats,
+        name="engine",
+        articles=articles,
+        problems=report.problems,
+        index_s=index_s,
+        index_bytes=index_bytes,
+        segments=segments,
+        rss_after_index=rss_after_index,
+        rss_peak=peak_rss_bytes(),
+        resync_s=resync_s,
+        latencies=latencies,
+        queries=stats,
     )
 
 
@@ -303,17 +317,28 @@ def run_baseline(paths: list[str], index_dir: str, queries: list[str], repeats: 
         queries, {MODES[0]: with_snippets, MODES[1]: without_snippets}, repeats
     )
     stats = [
-        QueryStat(query=text, total=len(searcher.search(parser.parse(text), limit=HITS)),
-                  median_ms=median, note="")
+        QueryStat(
+            query=text,
+            total=len(searcher.search(parser.parse(text), limit=HITS)),
+            median_ms=median,
+            note="",
+        )
         for text, median in zip(queries, medians[MODES[0]], strict=True)
     ]
     searcher.close()
     say("  [baseline] queries done")
     return SideResult(
-        name="plain Whoosh", articles=articles, problems=0, index_s=index_s,
-        index_bytes=dir_bytes(Path(index_dir)), segments=segments,
-        rss_after_index=rss_after_index, rss_peak=peak_rss_bytes(), resync_s=[],
-        latencies=latencies, queries=stats,
+        name="plain Whoosh",
+        articles=articles,
+        problems=0,
+        index_s=index_s,
+        index_bytes=dir_bytes(Path(index_dir)),
+        segments=segments,
+        rss_after_index=rss_after_index,
+        rss_peak=peak_rss_bytes(),
+        resync_s=[],
+        latencies=latencies,
+        queries=stats,
     )
 
 
@@ -356,8 +381,10 @@ def fmt_ratio(engine: float, baseline: float) -> str:
 def latency_text(side: SideResult, mode: str) -> str:
     """p50 / p95 / max of one mode, in ms."""
     samples = side["latencies"][mode]
-    return (f"{percentile(samples, 50):.1f} / {percentile(samples, 95):.1f} / "
-            f"{max(samples, default=0.0):.1f}")
+    return (
+        f"{percentile(samples, 50):.1f} / {percentile(samples, 95):.1f} / "
+        f"{max(samples, default=0.0):.1f}"
+    )
 
 
 def rows_of(side: SideResult, total_bytes: int) -> dict[str, tuple[str, float]]:
@@ -370,8 +397,10 @@ def rows_of(side: SideResult, total_bytes: int) -> dict[str, tuple[str, float]]:
         "MB/s": (f"{total_bytes / MB / seconds:.2f}", total_bytes / MB / seconds),
         "index size on disk, MB": (f"{side['index_bytes'] / MB:.1f}", side["index_bytes"]),
         "index segments": (f"{side['segments']}", side["segments"]),
-        "peak RSS after indexing, MB": (f"{side['rss_after_index'] / MB:.0f}",
-                                        side["rss_after_index"]),
+        "peak RSS after indexing, MB": (
+            f"{side['rss_after_index'] / MB:.0f}",
+            side["rss_after_index"],
+        ),
         "peak RSS at the end, MB": (f"{side['rss_peak'] / MB:.0f}", side["rss_peak"]),
     }
     if side["resync_s"]:
@@ -381,8 +410,7 @@ def rows_of(side: SideResult, total_bytes: int) -> dict[str, tuple[str, float]]:
         rows["re-sync unchanged, s"] = ("n/a", 0.0)
     for mode in MODES:
         samples = side["latencies"][mode]
-        rows[f"query p50/p95/max ms, {mode}"] = (latency_text(side, mode),
-                                                 percentile(samples, 50))
+        rows[f"query p50/p95/max ms, {mode}"] = (latency_text(side, mode), percentile(samples, 50))
     return rows
 
 
@@ -408,27 +436,40 @@ def print_comparison(engine: SideResult, baseline: SideResult | None, total_byte
     for stat in engine["queries"]:
         plain = other.get(stat["query"])
         plain_text = f"{plain['total']:>10,} {plain['median_ms']:>8.1f}" if plain else f"{'-':>19}"
-        say(f"{stat['query']:{qwidth}}  {stat['total']:>11,} {stat['median_ms']:>8.1f}  "
-            f"{plain_text}  {stat['note']}")
+        say(
+            f"{stat['query']:{qwidth}}  {stat['total']:>11,} {stat['median_ms']:>8.1f}  "
+            f"{plain_text}  {stat['note']}"
+        )
 
 
 def print_markdown(
-    corpus: str, files: int, total_bytes: int, engine: SideResult, baseline: SideResult | None,
-    repeats: int, queries: int,
+    corpus: str,
+    files: int,
+    total_bytes: int,
+    engine: SideResult,
+    baseline: SideResult | None,
+    repeats: int,
+    queries: int,
 ) -> None:
     """A short markdown table of the comparison, for a closing note."""
     ours = rows_of(engine, total_bytes)
     theirs = rows_of(baseline, total_bytes) if baseline else {}
     keep = [
-        "index time, s", "articles/s", "MB/s", "index size on disk, MB",
-        "peak RSS after indexing, MB", "re-sync unchanged, s",
+        "index time, s",
+        "articles/s",
+        "MB/s",
+        "index size on disk, MB",
+        "peak RSS after indexing, MB",
+        "re-sync unchanged, s",
         *(f"query p50/p95/max ms, {mode}" for mode in MODES),
     ]
     say("")
     say("== Markdown ==")
-    say(f"Corpus `{corpus}`: {files:,} files, {total_bytes / MB:.1f} MB (10^6 bytes); "
+    say(
+        f"Corpus `{corpus}`: {files:,} files, {total_bytes / MB:.1f} MB (10^6 bytes); "
         f"{queries} queries x {repeats} warm runs; {os.cpu_count()} cores, shared machine, "
-        "one run: approximate.")
+        "one run: approximate."
+    )
     say("")
     if baseline:
         say("| measure | Reading Room engine | plain Whoosh | engine / plain |")
@@ -455,15 +496,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("folder", type=Path, help="folder of article files to index")
     parser.add_argument("--queries", type=Path, help="file of queries, one a line")
-    parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True,
-                        help="also measure a plain Whoosh baseline (default: yes)")
-    parser.add_argument("--workdir", type=Path,
-                        help="where to create the fresh temporary directory (default: the "
-                             "system's temporary directory)")
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="timed runs of each query after one warm-up run (default: 5)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary directory (its path is printed)")
+    parser.add_argument(
+        "--baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure a plain Whoosh baseline (default: yes)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="where to create the fresh temporary directory (default: the "
+        "system's temporary directory)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="timed runs of each query after one warm-up run (default: 5)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (its path is printed)"
+    )
     return parser.parse_args(argv)
 
 
@@ -482,16 +535,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeats = max(1, args.repeats)
 
     say(f"== bench_index: {folder} ==")
-    say(f"{datetime.now():%Y-%m-%d %H:%M}, Python {platform.python_version()}, "
+    say(
+        f"{datetime.now():%Y-%m-%d %H:%M}, Python {platform.python_version()}, "
         f"Whoosh {whoosh.versionstring()}, {os.cpu_count()} cores, "
-        f"load average {os.getloadavg()[0]:.2f}")
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     files, scan_problems = list_articles(folder)
     total_bytes = sum(size for _path, size in files)
     paths = [path for path, _size in files]
     warm_s = warm_file_cache(paths)
-    say(f"{len(files):,} article files, {total_bytes / MB:.1f} MB"
+    say(
+        f"{len(files):,} article files, {total_bytes / MB:.1f} MB"
         + (f", {scan_problems} paths that could not be looked at" if scan_problems else "")
-        + f"; read once in {warm_s:.1f} s to warm the file cache")
+        + f"; read once in {warm_s:.1f} s to warm the file cache"
+    )
     if not files:
         print("error: no article files in this folder", file=sys.stderr)
         return 2
@@ -505,8 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         baseline = None
         if args.baseline:
             say("plain Whoosh baseline: indexing ...")
-            baseline = in_child(run_baseline, paths, str(workdir / "baseline"), queries,
-                                repeats)
+            baseline = in_child(run_baseline, paths, str(workdir / "baseline"), queries, repeats)
             say(f"  load average {os.getloadavg()[0]:.2f}")
     finally:
         if not args.keep:

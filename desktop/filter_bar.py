@@ -59,7 +59,7 @@ class FilterBar(QWidget):
 
     def _connect_signals(self) -> None:
         self.sort_combo.currentIndexChanged.connect(
-            lambda _: self.sort_changed.emit(self.sort_combo.currentData())
+            lambda _: self.sort_changed.emit(SortOrder(self.sort_combo.currentData()))
         )
         for combo in self.facet_combos.values():
             combo.currentIndexChanged.connect(self._on_facet_changed)

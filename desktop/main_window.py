@@ -511,7 +511,7 @@ class MainWindow(QMainWindow):
             if offset >= 0:
                 view.go_near(offset)
             elif view.hit_count:
-                view.go_near(0)
+                view.go_to_hit(1)
             self._update_article_actions()
             self.article_shown.emit(loaded.article.id)
 

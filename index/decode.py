@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections import Counter
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -78,17 +79,26 @@ class Decoded:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    """Recognise UTF-16 without a BOM by the zero bytes of ASCII characters."""
-    sample = data[: 4096 - (4096 % 2)]
-    if len(sample) < 4:
+    """Recognise UTF-16 without a BOM: one byte of each pair takes very few values.
+
+    In ASCII text that byte is zero; in Cyrillic, Greek or Hebrew it is one or two
+    values (0x04, 0x03, 0x05). The candidate must also decode to printable text.
+    """
+    sample = data[: 8192 - (8192 % 2)]
+    if len(sample) < 8:
         return None
-    even_zeros = sample[0::2].count(0)
-    odd_zeros = sample[1::2].count(0)
-    half = len(sample) // 2
-    if odd_zeros > 0.3 * half and even_zeros < 0.05 * half:
-        return "utf-16-le"
-    if even_zeros > 0.3 * half and odd_zeros < 0.05 * half:
-        return "utf-16-be"
+    for encoding, high in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+        counts = Counter(high)
+        common = sum(count for _, count in counts.most_common(3))
+        if common < 0.95 * len(high) or len(set(sample[0::2]) | set(sample[1::2])) < 8:
+            continue
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+        if printable >= 0.97 * len(text) and "\x00" not in text:
+            return encoding
     return None
 
 
@@ -103,7 +113,8 @@ def looks_binary(data: bytes) -> bool:
         if zeros > 8 and zeros > len(sample) // 100:
             return True
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27, 0))
-    return controls > len(sample) * 0.1
+    # Text has next to no control bytes; random or compressed data has one in ten.
+    return controls > max(2, len(sample) * 0.01)
 
 
 def decode_bytes(data: bytes) -> Decoded:
@@ -123,10 +134,10 @@ def decode_bytes(data: bytes) -> Decoded:
         raise NotTextError("binary data, not text")
     try:
         return Decoded(_clean(data.decode("utf-8")), "utf-8")
-    except UnicodeDecodeError as error:
-        # A file that is UTF-8 but for a few damaged bytes stays UTF-8.
-        if _mostly_utf8(data, error):
-            return Decoded(_clean(data.decode("utf-8", errors="replace")), "utf-8")
+    except UnicodeDecodeError:
+        damaged = _damaged_utf8(data)
+        if damaged is not None:
+            return Decoded(_clean(data.decode(damaged, errors="replace")), damaged)
     encoding = _detect_encoding(data[:_SNIFF_BYTES])
     return Decoded(_clean(data.decode(encoding, errors="replace")), encoding)
 
@@ -151,12 +162,21 @@ def _detect_encoding(sample: bytes) -> str:
     return _preferred_superset(best.encoding)
 
 
-def _mostly_utf8(data: bytes, error: UnicodeDecodeError) -> bool:
-    """Whether a UTF-8 decode failure is local damage in text that is otherwise UTF-8."""
+def _damaged_utf8(data: bytes) -> str | None:
+    """The encoding of text that is nearly valid UTF-8, or None.
+
+    A few stray high bytes in otherwise ASCII text are Windows-1252 (as in
+    "£15.8m" saved by an old editor); a few broken sequences in real UTF-8 text
+    are damage, and the text stays UTF-8.
+    """
     decoded = data.decode("utf-8", errors="replace")
     bad = decoded.count("\ufffd")
+    if bad > max(3, len(decoded) // 10000):
+        return None
     multibyte = sum(1 for ch in decoded if ord(ch) > 127 and ch != "\ufffd")
-    return multibyte >= 3 * bad and bad <= max(3, len(decoded) // 10000)
+    if multibyte == 0:
+        return "cp1252"
+    return "utf-8" if multibyte >= 3 * bad else None
 
 
 def _preferred_superset(encoding: str) -> str:

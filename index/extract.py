@@ -25,6 +25,8 @@ _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_HEADING = re.compile(r"^#{1,6}\s+", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_FIRST_HEADING = re.compile(r"\A\s*#\s+(?P<title>[^\n]+)\n")
+_LOOSE_PAIR = re.compile(r"^(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.+)$")
 _HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECASE)
 
 
@@ -132,27 +134,44 @@ def _as_text(value: object) -> str | None:
     return str(value).strip() or None
 
 
+def _front_matter(block: str) -> dict[str, object]:
+    """Front matter as a dict: YAML, or failing that simple `key: value` lines."""
+    try:
+        loaded = yaml.safe_load(block)
+    except yaml.YAMLError:
+        loaded = None
+    if isinstance(loaded, dict):
+        return {str(key).lower(): value for key, value in loaded.items()}
+    # Not valid YAML (an unquoted colon, a stray quote): keep what reads as key: value.
+    meta: dict[str, object] = {}
+    for line in block.splitlines():
+        match = _LOOSE_PAIR.match(line)
+        if match:
+            meta[match["key"].lower()] = match["value"].strip().strip("'\"")
+    return meta
+
+
 def _parse_markdown(text: str) -> ParsedArticle:
     meta: dict[str, object] = {}
     match = _FRONT_MATTER.match(text)
     if match:
-        try:
-            loaded = yaml.safe_load(match["yaml"])
-        except yaml.YAMLError:
-            loaded = None
-        if isinstance(loaded, dict):
-            meta = {str(key).lower(): value for key, value in loaded.items()}
+        meta = _front_matter(match["yaml"])
         text = text[match.end() :]
+    heading = _FIRST_HEADING.match(text)
+    heading_title = heading["title"].strip() if heading else None
+    if heading:
+        text = text[heading.end() :]
     body = _MD_HEADING.sub("", text)
     body = _MD_IMAGE.sub(r"\1", body)
     body = _MD_LINK.sub(r"\1", body)
     body = _MD_EMPHASIS.sub(r"\2", body)
-    plain = parse_plain_text(body)
+    meta_title = _as_text(_first(meta, "title", "headline"))
+    plain = parse_plain_text(body, detect_headline=not (meta_title or heading_title))
     tags = _first(meta, "tags", "keywords", "categories")
     if isinstance(tags, str):
         tags = [tag.strip() for tag in tags.split(",")]
     return ParsedArticle(
-        title=_as_text(_first(meta, "title", "headline")) or plain.title,
+        title=meta_title or heading_title or plain.title,
         text=plain.text,
         author=_as_text(_first(meta, "author", "authors", "by", "byline")) or plain.author,
         source=_as_text(_first(meta, "source", "publisher", "site", "site_name", "outlet"))

@@ -138,7 +138,15 @@ class Indexer:
             for scanned in scan_folder(Path(folder), scan_problems.append):
                 on_disk.setdefault(scanned.key, scanned)
                 if should_cancel is not None and should_cancel():
+                    # Stopped while looking: nothing may be taken for deleted.
+                    report.cancelled = True
                     break
+            if report.cancelled:
+                break
+        if report.cancelled:
+            self._catalog.set_meta("dirty", None)
+            report.elapsed_s = time.monotonic() - started
+            return report
 
         known = self._catalog.files()
         old_problems = self._catalog.problem_paths()

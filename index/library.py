@@ -23,7 +23,7 @@ from index.indexer import CancelCheck, Indexer, ProgressCallback
 from index.lock import WriterLock
 from index.models import Article, Problem, SearchRequest, SearchResult, SyncReport
 from index.paths import key_to_path, path_to_key
-from index.query import build_parser, parse_query
+from index.query import build_parser, expand_fuzzy, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import run_search
 from index.whoosh_fixes import apply as apply_whoosh_fixes
@@ -122,10 +122,13 @@ class Library:
         if not self.is_indexed():
             return None
         searcher: Searcher | None = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self._open_index().searcher()
-        else:
-            searcher = searcher.refresh()
+        if searcher is not None and searcher.up_to_date():
+            return searcher
+        if searcher is not None:
+            # A fresh searcher, not `refresh()`: whoosh-reloaded's refresh keeps stale
+            # segment readers (deleted articles stay visible) and fails on empty ones.
+            searcher.close()
+        searcher = self._open_index().searcher()
         self._local.searcher = searcher
         return searcher
 
@@ -189,8 +192,9 @@ class Library:
         searcher = self._searcher()
         if searcher is None:
             return []
-        parsed = parse_query(query_text, self._parser)
-        return term_spans(text, positive_terms(parsed.query, searcher.reader()))
+        reader = searcher.reader()
+        query = expand_fuzzy(parse_query(query_text, self._parser).query, reader)
+        return term_spans(text, positive_terms(query, reader))
 
     def problems(self) -> list[Problem]:
         """Files that could not be indexed at the last run, with the reason."""

@@ -141,8 +141,12 @@ def derive_title(text: str) -> str:
     return cut + "…"
 
 
-def parse_plain_text(text: str) -> PlainArticle:
-    """Find the headline, byline, outlet and date of a plain-text article, and drop furniture."""
+def parse_plain_text(text: str, detect_headline: bool = True) -> PlainArticle:
+    """Find the headline, byline, outlet and date of a plain-text article, and drop furniture.
+
+    With `detect_headline` false (the title is known from elsewhere), the first
+    line is always part of the text.
+    """
     lines = [line.rstrip() for line in text.split("\n")]
     index = 0
     while index < len(lines) and not lines[index].strip():
@@ -152,7 +156,7 @@ def parse_plain_text(text: str) -> PlainArticle:
     if index < len(lines):
         first = lines[index].strip()
         next_blank = index + 1 >= len(lines) or not lines[index + 1].strip()
-        if looks_like_headline(first, next_blank):
+        if detect_headline and looks_like_headline(first, next_blank):
             title = first
             has_headline = True
             index += 1

@@ -24,6 +24,9 @@ from whoosh.qparser import (
     plugins,
     syntax,
 )
+from whoosh.query.wrappers import WrappingQuery
+from whoosh.reading import IndexReader
+from whoosh.support.levenshtein import distance
 
 DEFAULT_FIELDS = ("title", "body", "author", "source")
 FIELD_ALIASES = {
@@ -41,6 +44,11 @@ _DATE_PART = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
 _DATE_EXPR = rf"date:(?P<start>{_DATE_PART})?(?:\.\.(?P<end>{_DATE_PART})?)?(?=$|[\s)])"
 _MINUS = re.compile(r'(?:(?<=^)|(?<=[\s(]))[-+](?=[\w"(])')
 _SPLIT_QUOTED = re.compile(r'("[^"]*")')
+_LEADING_OP = re.compile(r"^(?P<keep>\s*)(?P<op>AND|OR)\b")
+_TRAILING_OP = re.compile(r"\b(?P<op>AND|OR|NOT)(?P<keep>\s*)$")
+_DOUBLED_OP = re.compile(r"\b(?P<op>AND|OR)(?P<keep>\s+)(?=(?:AND|OR)\b)")
+_OP_AFTER_OPEN = re.compile(r"(?<=\()(?P<keep>\s*)(?P<op>AND|OR)\b")
+_OP_BEFORE_CLOSE = re.compile(r"\b(?P<op>AND|OR|NOT)(?P<keep>\s*)(?=\))")
 
 
 @dataclass
@@ -49,7 +57,6 @@ class ParsedQuery:
 
     query: wq.Query
     messages: list[str] = field(default_factory=list)
-    terms: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _date_bounds(text: str, end: bool) -> datetime:
@@ -88,11 +95,12 @@ class _DateNode(syntax.SyntaxNode):  # type: ignore[misc]
             high = _date_bounds(end, end=True) if end else None
         except ValueError:
             parser.readingroom_messages.append(f"“{self.raw}” is not a date; it was ignored.")
-            return wq.Every()
+            return LEFT_OUT
         if low is None and high is None:
-            return wq.Every()
-        if low and high and low > high:
-            low, high = high.replace(hour=0, minute=0, second=0, microsecond=0), low
+            return LEFT_OUT
+        if low and high and low > high and start and end:
+            # Written backwards ("2022-05..2022-03"): the same period, forwards.
+            low, high = _date_bounds(end, end=False), _date_bounds(start, end=True)
         return wq.DateRange("date", low, high)
 
 
@@ -139,11 +147,47 @@ def _normalise(text: str, messages: list[str]) -> str:
             break
     if depth != 0:
         text = text.replace("(", " ").replace(")", " ")
-    return text.strip()
+        messages.append("Unbalanced parentheses were ignored.")
+    return _drop_stray_operators(text, messages).strip()
+
+
+def _drop_stray_operators(text: str, messages: list[str]) -> str:
+    """Remove AND, OR and NOT where they join nothing (at an end, doubled, by a bracket)."""
+    pieces = _SPLIT_QUOTED.split(text)
+    dropped: list[str] = []
+
+    def drop(match: re.Match[str]) -> str:
+        dropped.append(match.group("op"))
+        return match.group("keep") or " "
+
+    for i in range(0, len(pieces), 2):
+        before = None
+        while before != pieces[i]:
+            before = pieces[i]
+            piece = pieces[i]
+            if i == 0:
+                piece = _LEADING_OP.sub(drop, piece)
+            if i == len(pieces) - 1:
+                piece = _TRAILING_OP.sub(drop, piece)
+            piece = _DOUBLED_OP.sub(drop, piece)
+            piece = _OP_AFTER_OPEN.sub(drop, piece)
+            piece = _OP_BEFORE_CLOSE.sub(drop, piece)
+            pieces[i] = piece
+    if dropped:
+        names = ", ".join(dict.fromkeys(dropped))
+        messages.append(f"A stray {names} was ignored.")
+    return "".join(pieces)
 
 
 def _plain_words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text))
+
+
+class _LeftOut(type(wq.NullQuery)):  # type: ignore[misc]
+    """A part of the query that was dropped (with a message); its parent goes on without it."""
+
+
+LEFT_OUT = _LeftOut()
 
 
 def parse_query(text: str, parser: QueryParser) -> ParsedQuery:
@@ -151,43 +195,39 @@ def parse_query(text: str, parser: QueryParser) -> ParsedQuery:
     messages: list[str] = []
     cleaned = _normalise(text, messages)
     parser.readingroom_messages = messages
-    if not cleaned:
-        return ParsedQuery(wq.NullQuery, messages)
-    try:
-        parsed = _bound(parser.parse(cleaned), messages)
-    except Exception:  # noqa: BLE001 - the parser's failures are not typed
-        # Lower case, so that AND, OR and NOT are searched as words, not operators.
-        words = _plain_words(cleaned).lower()
-        messages.append("The query's syntax could not be read, so its words were searched as is.")
+    parsed: wq.Query = wq.NullQuery
+    if cleaned:
         try:
-            parsed = _bound(parser.parse(words), messages) if words else wq.NullQuery
-        except Exception:  # noqa: BLE001
-            parsed = wq.NullQuery
-    messages = list(dict.fromkeys(messages))
-    terms = (
-        [
-            (name, value.decode("utf-8") if isinstance(value, bytes) else str(value))
-            for name, value in parsed.iter_all_terms()
-            if name in ("title", "body")
-        ]
-        if parsed is not wq.NullQuery
-        else []
-    )
-    return ParsedQuery(parsed, messages, terms)
+            parsed = _finish(parser.parse(cleaned, normalize=False), messages)
+        except Exception:  # noqa: BLE001 - the parser's failures are not typed
+            # Lower case, so that AND, OR and NOT are searched as words, not operators.
+            words = _plain_words(cleaned).lower()
+            messages.append("The query's syntax could not be read; its words were searched as is.")
+            try:
+                parsed = _finish(parser.parse(words, normalize=False), messages)
+            except Exception:  # noqa: BLE001
+                parsed = wq.NullQuery
+    return ParsedQuery(parsed, list(dict.fromkeys(messages)))
+
+
+def _finish(node: wq.Query, messages: list[str]) -> wq.Query:
+    bounded = _bound(node, messages)
+    return wq.NullQuery if isinstance(bounded, _LeftOut) else bounded.normalize()
 
 
 def _bound(node: wq.Query, messages: list[str]) -> wq.Query:
-    """Refuse queries that would expand to the whole vocabulary; cap the number of terms."""
-    if isinstance(node, wq.Every) and node.fieldname is None:
+    """Drop what would expand to the whole vocabulary; cap the number of terms."""
+    if isinstance(node, _LeftOut):
         return node
     if isinstance(node, wq.Wildcard | wq.Prefix):
         literal = re.split(r"[*?]", node.text, maxsplit=1)[0]
         if len(literal) < MIN_WILDCARD_PREFIX:
+            shown = node.text if isinstance(node, wq.Wildcard) else f"{node.text}*"
             messages.append(
-                f"“{node.text}” needs at least {MIN_WILDCARD_PREFIX} letters before * or ?; "
+                f"“{shown}” needs at least {MIN_WILDCARD_PREFIX} letters before the *; "
                 "it was left out."
             )
-            return wq.NullQuery
+            return LEFT_OUT
         node.constantscore = True
         return node
     if isinstance(node, wq.FuzzyTerm):
@@ -196,16 +236,25 @@ def _bound(node: wq.Query, messages: list[str]) -> wq.Query:
         return node
     if isinstance(node, wq.Every):
         messages.append("A lone * matches nothing; type a word before it.")
-        return wq.NullQuery
+        return LEFT_OUT
     if node.is_leaf():
         return node
     children = [_bound(child, messages) for child in node.children()]
-    if isinstance(node, wq.And | wq.Or | wq.DisjunctionMax) and len(children) > MAX_TERMS:
+    if isinstance(node, wq.Not | WrappingQuery) and isinstance(children[0], _LeftOut):
+        return LEFT_OUT
+    if isinstance(node, wq.AndNot | wq.AndMaybe | wq.Otherwise | wq.Require):
+        a, b = children
+        if isinstance(a, _LeftOut):
+            return LEFT_OUT
+        if isinstance(b, _LeftOut):
+            return a
+    kept = [child for child in children if not isinstance(child, _LeftOut)]
+    if not kept:
+        return LEFT_OUT
+    if isinstance(node, wq.And | wq.Or | wq.DisjunctionMax) and len(kept) > MAX_TERMS:
         messages.append(f"Only the first {MAX_TERMS} words of the query were searched.")
-        children = children[:MAX_TERMS]
-    rebuilt = node.copy()
-    rebuilt = _with_children(rebuilt, children)
-    return rebuilt.normalize()
+        kept = kept[:MAX_TERMS]
+    return _with_children(node.copy(), kept)
 
 
 def _with_children(node: wq.Query, children: list[wq.Query]) -> wq.Query:
@@ -213,8 +262,48 @@ def _with_children(node: wq.Query, children: list[wq.Query]) -> wq.Query:
         node.subqueries = children
     elif isinstance(node, wq.Not):
         node.query = children[0]
-    elif isinstance(node, wq.wrappers.WrappingQuery):
+    elif isinstance(node, WrappingQuery):
         node.child = children[0]
     elif isinstance(node, wq.AndNot | wq.AndMaybe | wq.Otherwise | wq.Require):
         node.a, node.b = children
     return node
+
+
+def fuzzy_words(reader: IndexReader, node: wq.FuzzyTerm) -> list[str]:
+    """The indexed words a fuzzy term stands for.
+
+    Whoosh looks fuzzy words up among a field's unstemmed spelling words, while
+    the field itself holds stems. So the spelling words near the (stemmed) query
+    word are stemmed in turn, and kept when their stem is near it too.
+    """
+    field = node.fieldname
+    fieldobj = reader.schema[field]
+    stemmed = fieldobj.spelling_fieldname(field) != field
+    slack = 1 if stemmed else 0
+    found: set[str] = set()
+    if stemmed and reader.doc_frequency(field, node.text) > 0:
+        found.add(node.text)
+    for word in reader.terms_within(field, node.text, node.maxdist + slack, node.prefixlength):
+        forms = [t.text for t in fieldobj.analyzer(str(word))] if stemmed else [str(word)]
+        for form in forms:
+            if form in found or distance(form, node.text, limit=node.maxdist) > node.maxdist:
+                continue
+            if reader.doc_frequency(field, form) > 0:
+                found.add(form)
+        if len(found) >= MAX_EXPANSIONS:
+            break
+    return sorted(found)
+
+
+def expand_fuzzy(node: wq.Query, reader: IndexReader) -> wq.Query:
+    """Replace fuzzy terms by the indexed words they stand for (Whoosh's own expansion misses)."""
+    if isinstance(node, wq.FuzzyTerm):
+        words = fuzzy_words(reader, node)
+        if not words:
+            return wq.NullQuery
+        terms = [wq.Term(node.fieldname, word, boost=node.boost) for word in words]
+        return terms[0] if len(terms) == 1 else wq.Or(terms)
+    if node.is_leaf():
+        return node
+    children = [expand_fuzzy(child, reader) for child in node.children()]
+    return _with_children(node.copy(), children).normalize()

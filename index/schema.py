@@ -14,7 +14,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 # Bump when the schema or the analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TITLE_BOOST = 3.0
 # Dates sort as numbers; articles without one sort last both ways.
@@ -34,8 +34,12 @@ def text_analyzer() -> Analyzer:
 
 
 def name_analyzer() -> Analyzer:
-    """Names and outlets: folded like text but never stemmed or stop-filtered."""
-    return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map)
+    """Names and outlets: folded like text, never stemmed; stop words dropped.
+
+    Without the stop filter, a query word like "the" would be required in the
+    author or outlet of every hit.
+    """
+    return RegexTokenizer() | LowercaseFilter() | CharsetFilter(accent_map) | StopFilter(minsize=1)
 
 
 def build_schema() -> Schema:
@@ -44,7 +48,7 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True),
         path=ID(stored=True),
-        folder=KEYWORD(lowercase=True, commas=False, scorable=False),
+        folder=KEYWORD(lowercase=True, commas=True, scorable=False),
         folder_facet=ID(stored=True, sortable=True),
         title=TEXT(analyzer=text, stored=True, field_boost=TITLE_BOOST, spelling=True),
         title_sort=ID(sortable=True),

@@ -16,7 +16,7 @@ from whoosh.searching import Searcher
 
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.paths import key_to_path
-from index.query import parse_query
+from index.query import expand_fuzzy, parse_query
 
 SNIPPET_CHARS = 220
 SNIPPET_SURROUND = 70
@@ -69,6 +69,17 @@ def _filter_query(filters: Filters, skip: str | None = None) -> wq.Query | None:
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _restrict(query: wq.Query, filter_query: wq.Query | None) -> wq.Query:
+    """The query limited by the filters, without changing its scores.
+
+    Whoosh's `filter=` argument narrows the hits but not `len(results)`, so the
+    filters join the query itself, with a score of zero.
+    """
+    if filter_query is None:
+        return query
+    return wq.And([query, wq.ConstantScoreQuery(filter_query, score=0.0)])
 
 
 def _facet_counts(
@@ -175,10 +186,11 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     parsed = parse_query(request.query, parser)
     # An empty query lists everything (to browse with filters and a sort order).
     query = parsed.query if request.query.strip() else wq.Every()
+    query = expand_fuzzy(query, searcher.reader())
     filter_query = _filter_query(request.filters)
     limit = max(1, request.offset + request.limit)
     results = searcher.search(
-        query, limit=limit, sortedby=_SORTS[request.sort], filter=filter_query, terms=True
+        _restrict(query, filter_query), limit=limit, sortedby=_SORTS[request.sort], terms=True
     )
     results.fragmenter = highlight.ContextFragmenter(
         maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND
@@ -192,8 +204,8 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     if total < SUGGEST_BELOW and request.query.strip():
         candidate = suggest(searcher, request.query)
         if candidate is not None:
-            alternative = parse_query(candidate, parser).query
-            found = len(searcher.search(alternative, limit=1, filter=filter_query))
+            alternative = expand_fuzzy(parse_query(candidate, parser).query, searcher.reader())
+            found = len(searcher.search(_restrict(alternative, filter_query), limit=1))
             if found >= max(1, 2 * total):
                 suggestion = candidate
     message = " ".join(parsed.messages) or None

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index import Library, SearchRequest, SearchResult
@@ -383,11 +383,7 @@ _QUERIES = st.one_of(
 )
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(max_examples=200, deadline=None)
 @given(text=_QUERIES)
 def test_any_text_gives_a_result(library: Library, text: str) -> None:
     result = library.search(SearchRequest(text, limit=5))
