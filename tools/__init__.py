@@ -1,0 +1,1 @@
+"""Scripts that measure Reading Room (run from the project root)."""
