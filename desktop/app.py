@@ -44,7 +44,8 @@ def build_window(paths: AppPaths, watch: bool = True) -> MainWindow:
     return window
 
 
-def _server_name(paths: AppPaths) -> str:
+def server_name(paths: AppPaths) -> str:
+    """The local socket a running window listens on (one per data directory)."""
     digest = hashlib.sha256(str(paths.data).encode()).hexdigest()[:12]
     return f"readingroom-{digest}"
 
@@ -141,7 +142,7 @@ def run_gui(argv: Sequence[str]) -> int:
     icon = resource_dir() / "icons" / "readingroom.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
-    name = _server_name(paths)
+    name = server_name(paths)
     if args.screenshot is None and _raise_running_instance(name):
         print("Reading Room is already running: its window was brought forward.")
         return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,6 +98,8 @@ class BookmarkStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = WriterLock(path.with_name(path.name + ".lock"))
+        # The window reads on its thread and re-attaches bookmarks on a worker thread.
+        self._mutex = threading.RLock()
         self._bookmarks: dict[str, Bookmark] = {}
         self._loaded_mtime: int | None = None
         self.warning: str | None = None
@@ -239,6 +242,10 @@ class BookmarkStore:
         return {"version": FORMAT_VERSION, "bookmarks": [b.to_json() for b in bookmarks]}
 
     def _refresh(self) -> None:
+        with self._mutex:
+            self._refresh_locked()
+
+    def _refresh_locked(self) -> None:
         try:
             mtime = self.path.stat().st_mtime_ns
         except FileNotFoundError:
@@ -282,6 +289,11 @@ class BookmarkStore:
 
     @contextmanager
     def _editing(self) -> Iterator[dict[str, Bookmark]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._mutex:
+            yield from self._edit_locked()
+
+    def _edit_locked(self) -> Iterator[dict[str, Bookmark]]:
         self._lock.acquire()
         try:
             self._loaded_mtime = None

@@ -140,10 +140,11 @@ class IndexingController(QObject):
             detail = self._stderr.decode("utf-8", "replace").strip().splitlines()
             reason = detail[-1] if detail else f"exit status {exit_code}"
             self.failed.emit(f"Indexing stopped unexpectedly: {reason}")
-        self.finished.emit(self._report)
+        report = self._report
         again, self._again = self._again, None
         if again is not None:
-            self.start(again)
+            self.start(again)  # before announcing the end, so listeners see the new run
+        self.finished.emit(report)
 
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QModelIndex, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QActionGroup, QCloseEvent, QDesktopServices
 from PySide6.QtWidgets import (
@@ -359,8 +361,8 @@ class MainWindow(QMainWindow):
         was_sample = self.session.is_sample
         self.session.user.add_folder(folder)
         if was_sample:
+            # The sample's run stops; the user's starts as soon as it has (never waiting here).
             self.indexing.cancel()
-            self.indexing.wait()
         self._update_library_state()
         self.search.set_library(self.session.current)
         self.indexing.start()
@@ -384,7 +386,11 @@ class MainWindow(QMainWindow):
     def show_problems(self) -> None:
         """List the files that could not be read."""
         library = self.session.current
-        self._run(library.problems, lambda problems: ProblemsDialog(problems, self).exec())
+        self._run(library.problems, self._show_problems_dialog)
+
+    def _show_problems_dialog(self, problems: object) -> None:
+        if isinstance(problems, list):
+            ProblemsDialog(problems, self).exec()
 
     def _show_indexing(self, running: bool) -> None:
         for widget in (self.progress, self.eta_label, self.cancel_button):
@@ -406,7 +412,11 @@ class MainWindow(QMainWindow):
         self.status_label.setText("Indexing…")
 
     def _on_index_finished(self, report: object) -> None:
+        if self.indexing.is_running():
+            return  # a queued run started at once: keep showing progress
         self._show_indexing(False)
+        library = self.session.current
+        self._run(lambda: self.bookmarks.reattach(library), self._on_reattached)
         if isinstance(report, SyncReport):
             changed = report.added + report.updated + report.moved + report.removed
             text = (
@@ -418,6 +428,10 @@ class MainWindow(QMainWindow):
                 text += f' <a href="problems">{report.problems} file(s) could not be read</a>'
             self.status_label.setText(text)
         self.search.search_now()
+
+    def _on_reattached(self, count: object) -> None:
+        if isinstance(count, int) and count:
+            self._refresh_bookmarks()
 
     def _on_index_failed(self, message: str) -> None:
         self.status_label.setText(html.escape(message))
@@ -627,11 +641,21 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: QMessageBox.warning(self, "Bookmarks", warning))
 
     # plumbing
-    def _run(self, function: object, on_done: object) -> None:
-        job = Job(function)  # type: ignore[arg-type]
+    def _run(self, function: Callable[[], object], on_done: Callable[[object], None]) -> None:
+        """Run `function` on the pool; `on_done` gets its result on the GUI thread."""
+        job = Job(function)
         self._jobs.add(job)
-        job.signals.done.connect(on_done)
-        job.signals.done.connect(lambda _: self._jobs.discard(job))
-        job.signals.failed.connect(lambda message: self.status_label.setText(html.escape(message)))
-        job.signals.failed.connect(lambda _: self._jobs.discard(job))
+
+        def done(result: object) -> None:
+            if shiboken6.isValid(self):  # the window may have closed meanwhile
+                self._jobs.discard(job)
+                on_done(result)
+
+        def failed(message: str) -> None:
+            if shiboken6.isValid(self):
+                self._jobs.discard(job)
+                self.status_label.setText(html.escape(message))
+
+        job.signals.done.connect(done)
+        job.signals.failed.connect(failed)
         self.pool.start(job)

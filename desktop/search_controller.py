@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
 from desktop.bookmark_query import split_bookmark_terms
@@ -147,6 +148,8 @@ class SearchController(QObject):
         self._jobs.add(job)
 
         def on_done(result: object) -> None:
+            if not shiboken6.isValid(self):
+                return  # the window closed while the search ran
             self._jobs.discard(job)
             if generation != self._generation or not isinstance(result, SearchResult):
                 return  # an older query's answer: a newer one is on its way
@@ -156,6 +159,8 @@ class SearchController(QObject):
             self.results.emit(result, append)
 
         def on_failed(message: str) -> None:
+            if not shiboken6.isValid(self):
+                return
             self._jobs.discard(job)
             if generation == self._generation:
                 self._fetching = False

@@ -25,8 +25,8 @@ from index.paths import key_to_path
 from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
 
-BATCH_DOCS = 2000
-BATCH_SECONDS = 30.0
+BATCH_DOCS = 5000
+BATCH_SECONDS = 60.0
 _HASH_CHUNK = 1024 * 1024
 
 ProgressCallback = Callable[[SyncProgress], None]

@@ -14,7 +14,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 # Bump when the schema or the analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TITLE_BOOST = 3.0
 # Dates sort as numbers; articles without one sort last both ways.
@@ -50,7 +50,7 @@ def build_schema() -> Schema:
         path=ID(stored=True),
         folder=KEYWORD(lowercase=True, commas=True, scorable=False),
         folder_facet=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=text, stored=True, field_boost=TITLE_BOOST, spelling=True),
+        title=TEXT(analyzer=text, stored=True, field_boost=TITLE_BOOST),
         title_sort=ID(sortable=True),
         body=TEXT(analyzer=text, stored=True, spelling=True),
         author=TEXT(analyzer=name_analyzer(), stored=True),

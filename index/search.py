@@ -12,7 +12,7 @@ from whoosh import highlight, sorting
 from whoosh import query as wq
 from whoosh.qparser import QueryParser
 from whoosh.searching import Hit as WhooshHit
-from whoosh.searching import Searcher
+from whoosh.searching import Results, Searcher
 
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.paths import key_to_path
@@ -82,32 +82,32 @@ def _restrict(query: wq.Query, filter_query: wq.Query | None) -> wq.Query:
     return wq.And([query, wq.ConstantScoreQuery(filter_query, score=0.0)])
 
 
-def _facet_counts(
-    searcher: Searcher, query: wq.Query, filters: Filters
+def _facet_groups(names: list[str]) -> dict[str, sorting.FieldFacet] | None:
+    if not names:
+        return None
+    return {name: sorting.FieldFacet(FACETS[name], maptype=sorting.Count) for name in names}
+
+
+def _counts(results: Results, name: str) -> dict[str, int]:
+    groups = results.groups(name)
+    pairs = ((str(k), int(v)) for k, v in groups.items() if k not in (None, ""))
+    return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+
+
+def _active_facets(filters: Filters) -> list[str]:
+    chosen = {"source": filters.sources, "year": filters.years, "folder": filters.folders}
+    return [name for name in FACETS if chosen[name]]
+
+
+def _own_filter_facets(
+    searcher: Searcher, query: wq.Query, filters: Filters, names: list[str]
 ) -> dict[str, dict[str, int]]:
-    """Counts per outlet, year and folder; a facet's own filter does not narrow its counts."""
+    """Counts of the facets the user filters by: their own filter does not narrow them."""
     counts: dict[str, dict[str, int]] = {}
-    active = {
-        "source": bool(filters.sources),
-        "year": bool(filters.years),
-        "folder": bool(filters.folders),
-    }
-    plain = [name for name in FACETS if not active[name]]
-    runs: list[tuple[list[str], str | None]] = [(plain, None)] if plain else []
-    runs += [([name], name) for name in FACETS if active[name]]
-    for names, skip in runs:
-        groupedby = {n: sorting.FieldFacet(FACETS[n], maptype=sorting.Count) for n in names}
-        results = searcher.search(
-            query, limit=1, filter=_filter_query(filters, skip), groupedby=groupedby
-        )
-        for name in names:
-            groups = results.groups(name)
-            counts[name] = dict(
-                sorted(
-                    ((str(k), int(v)) for k, v in groups.items() if k not in (None, "")),
-                    key=lambda kv: (-kv[1], kv[0]),
-                )
-            )
+    for name in names:
+        restricted = _restrict(query, _filter_query(filters, skip=name))
+        results = searcher.search(restricted, limit=1, groupedby=_facet_groups([name]))
+        counts[name] = _counts(results, name)
     return counts
 
 
@@ -189,8 +189,15 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     query = expand_fuzzy(query, searcher.reader())
     filter_query = _filter_query(request.filters)
     limit = max(1, request.offset + request.limit)
+    active = _active_facets(request.filters) if request.facets else []
+    # Facets nobody filters by are counted in the same pass as the hits.
+    counted_here = [name for name in FACETS if name not in active] if request.facets else []
     results = searcher.search(
-        _restrict(query, filter_query), limit=limit, sortedby=_SORTS[request.sort], terms=True
+        _restrict(query, filter_query),
+        limit=limit,
+        sortedby=_SORTS[request.sort],
+        terms=True,
+        groupedby=_facet_groups(counted_here),
     )
     results.fragmenter = highlight.ContextFragmenter(
         maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND
@@ -199,7 +206,10 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     total = len(results)
     page = results[request.offset : request.offset + request.limit]
     hits = tuple(_to_hit(hit, request.snippets) for hit in page)
-    facets = _facet_counts(searcher, query, request.filters) if request.facets else {}
+    facets = {name: _counts(results, name) for name in counted_here}
+    facets.update(_own_filter_facets(searcher, query, request.filters, active))
+    if request.facets:
+        facets = {name: facets[name] for name in FACETS}
     suggestion = None
     if total < SUGGEST_BELOW and request.query.strip():
         candidate = suggest(searcher, request.query)

@@ -949,12 +949,15 @@ def test_cancel_while_scanning_removes_nothing(
         assert ids_by_word(view, animals) == before
 
 
+CHILD_BATCH = 500
 _SYNC_CHILD = """
 import sys
 sys.path.insert(0, {root!r})
 from pathlib import Path
+import index.indexer
 from index import Library
 
+index.indexer.BATCH_DOCS = {batch}  # small batches, so that bbc makes several commits
 library = Library(Path({data!r}))
 library.add_folder(Path({folder!r}))
 library.sync(progress=lambda p: print(p.done, flush=True))
@@ -965,7 +968,7 @@ print("finished", flush=True)
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "kill_at",
-    [index.indexer.BATCH_DOCS // 2, index.indexer.BATCH_DOCS + 100],
+    [CHILD_BATCH // 2, CHILD_BATCH + 100],
     ids=["before-the-first-commit", "after-the-first-commit"],
 )
 def test_killed_sync_leaves_a_usable_index(tmp_path: Path, corpora: Path, kill_at: int) -> None:
@@ -974,7 +977,9 @@ def test_killed_sync_leaves_a_usable_index(tmp_path: Path, corpora: Path, kill_a
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     assert len(files) > kill_at
     data = tmp_path / "data"
-    code = _SYNC_CHILD.format(root=str(REPO_ROOT), data=str(data), folder=str(folder))
+    code = _SYNC_CHILD.format(
+        root=str(REPO_ROOT), data=str(data), folder=str(folder), batch=CHILD_BATCH
+    )
     with (tmp_path / "child-stderr.txt").open("w", encoding="utf-8") as errors:
         child = subprocess.Popen(
             [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=errors, text=True
