@@ -110,6 +110,7 @@ class ReaderView(QTextBrowser):
         cursor.insertBlock(_spaced(12, 0), default)
         self._body_start = cursor.position()
         cursor.insertText(article.text, default)
+        self._even_out_paragraphs()
 
         hits: list[QTextCursor] = []
         for start, end in (title_spans or [])[:MAX_HIGHLIGHTS]:
@@ -121,6 +122,23 @@ class ReaderView(QTextBrowser):
         self.setExtraSelections([])
         self.moveCursor(QTextCursor.MoveOperation.Start)
         self.hits_changed.emit(0, len(hits))
+
+    def _even_out_paragraphs(self) -> None:
+        """One even gap between paragraphs, whether the file used blank lines or not.
+
+        Blank lines stay in the document (hit positions are offsets into the text)
+        but take no height.
+        """
+        block = self.document().findBlock(self._body_start)
+        while block.isValid():
+            cursor = QTextCursor(block)
+            if block.length() <= 1:
+                empty = QTextBlockFormat()
+                empty.setLineHeight(0, QTextBlockFormat.LineHeightTypes.FixedHeight.value)
+                cursor.setBlockFormat(empty)
+            else:
+                cursor.setBlockFormat(_spaced(9, 0))
+            block = block.next()
 
     def _mark(self, start: int, end: int) -> QTextCursor:
         cursor = QTextCursor(self.document())
