@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -32,7 +32,17 @@ EXIT_USAGE = 2
 EXIT_BUSY = 3
 EXIT_INTERRUPTED = 130
 
-SUBCOMMANDS = ("index", "search", "show", "folders", "problems", "bookmarks", "print")
+SUBCOMMANDS = (
+    "index",
+    "search",
+    "show",
+    "folders",
+    "problems",
+    "bookmarks",
+    "print",
+    "install-desktop",
+    "uninstall-desktop",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     problems = commands.add_parser("problems", help="files that could not be read, and why")
     problems.add_argument("--json", action="store_true", help="machine-readable output")
     cli_bookmarks.add_parsers(commands)
+    commands.add_parser(
+        "install-desktop", help="add Reading Room to the application menu (XDG directories)"
+    )
+    commands.add_parser("uninstall-desktop", help="remove what install-desktop added")
     return parser
 
 
@@ -228,7 +242,21 @@ def _cmd_problems(library: Library, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {
+def _cmd_desktop(args: argparse.Namespace, install: bool) -> int:
+    from desktop import desktop_integration
+
+    if install:
+        written = desktop_integration.install(args.paths.data)
+        print(f"Installed {len(written)} files; Reading Room is in the application menu.")
+        print(f"It starts: {' '.join(desktop_integration.launcher())}")
+    else:
+        removed = desktop_integration.uninstall(args.paths.data)
+        print(f"Removed {len(removed)} files." if removed else "Nothing was installed.")
+    return EXIT_OK
+
+
+CommandFunction = Callable[[Library, argparse.Namespace], int]
+COMMANDS: dict[str, CommandFunction] = {
     "index": _cmd_index,
     "search": _cmd_search,
     "show": _cmd_show,
@@ -236,6 +264,8 @@ COMMANDS = {
     "problems": _cmd_problems,
     "bookmarks": cli_bookmarks.cmd_bookmarks,
     "print": cli_bookmarks.cmd_print,
+    "install-desktop": lambda _library, args: _cmd_desktop(args, install=True),
+    "uninstall-desktop": lambda _library, args: _cmd_desktop(args, install=False),
 }
 
 
