@@ -447,6 +447,7 @@ class MainWindow(QMainWindow):
             return
         self._last_result = result
         self.results_model.reset(result)
+        self._update_article_actions()
         self.filter_bar.update_facets(result.facets)
         if self.search.is_active():
             self.search_bar.show_result(result)
@@ -553,7 +554,6 @@ class MainWindow(QMainWindow):
             a.print_article,
             a.print_preview,
             a.export_pdf,
-            a.toggle_bookmark,
             a.edit_bookmark,
             a.open_original,
             a.show_in_folder,
@@ -561,6 +561,7 @@ class MainWindow(QMainWindow):
             a.copy,
         ):
             action.setEnabled(has_article)
+        a.toggle_bookmark.setEnabled(has_article or self.results_model.rowCount() > 0)
         a.next_hit.setEnabled(has_hits)
         a.previous_hit.setEnabled(has_hits)
         marked = article is not None and self.bookmarks.get(article.id) is not None
@@ -597,9 +598,17 @@ class MainWindow(QMainWindow):
         )
 
     # bookmarks
+    def _bookmark_target(self) -> Article | None:
+        """The selected result when the list has the focus, else the article in the reader."""
+        if self.results_view.hasFocus():
+            hit = self.results_model.hit(self.results_view.currentIndex().row())
+            if hit is not None:
+                return self.session.current.get(hit.id)
+        return self.current_article()
+
     def toggle_bookmark(self) -> None:
-        """Bookmark the article in the reader, or remove its bookmark."""
-        article = self.current_article()
+        """Bookmark the selected result or the article in the reader, or remove its bookmark."""
+        article = self._bookmark_target()
         if article is None:
             self._update_article_actions()
             return

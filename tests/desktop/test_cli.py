@@ -94,7 +94,7 @@ def test_search_human_output(seeded: Path) -> None:
     result = run(seeded, "search", "chmerkovskiy", "poland")
     assert result.returncode == 0
     assert "2 articles for “chmerkovskiy poland”" in result.stdout
-    assert str(SEEDS / "002_4eb3baba7c0f491b.txt") in result.stdout
+    assert str(SEEDS.resolve() / "002_4eb3baba7c0f491b.txt") in result.stdout
     assert "Dancing With The Stars" in result.stdout
     assert "<mark>" not in result.stdout  # marks become terminal bold or plain text
 

@@ -275,3 +275,18 @@ def test_window_remembers_query_and_splitter(
     assert again.search_bar.edit.text() == "olympic"
     assert again.size() == window.size()
     assert again.splitter.sizes() == sizes
+
+
+def test_ctrl_d_in_the_results_bookmarks_the_selected_result(
+    qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path
+) -> None:
+    window = window_factory.open(bbc_base)
+    search_for(qtbot, window, "olympic")
+    window.results_view.setFocus()
+    window.results_view.setCurrentIndex(window.results_model.index(1))
+    qtbot.keyClick(window.results_view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    second = hit_at(window, 1)
+    assert window.bookmarks.ids() == frozenset({second.id})
+    assert window.results_model.index(1).data(ResultRole.BOOKMARKED)
+    qtbot.keyClick(window.results_view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert window.bookmarks.ids() == frozenset()
