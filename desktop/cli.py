@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-wait", action="store_true", help="fail instead of waiting for another indexing run"
     )
     index.add_argument(
+        "--rebuild", action="store_true", help="build the index from scratch (keeps bookmarks)"
+    )
+    index.add_argument(
         "--progress-json",
         action="store_true",
         help="report progress as JSON lines on standard output (for the window)",
@@ -122,7 +125,7 @@ def _interruptible() -> Iterator[list[bool]]:
             signal.signal(sig, handler)
 
 
-def _sync(library: Library, wait: bool, progress_json: bool = False) -> int:
+def _sync(library: Library, wait: bool, progress_json: bool = False, rebuild: bool = False) -> int:
     printer = JsonProgress(sys.stdout) if progress_json else ProgressPrinter(sys.stderr)
 
     def on_wait(holder: str) -> None:
@@ -132,7 +135,11 @@ def _sync(library: Library, wait: bool, progress_json: bool = False) -> int:
     with _interruptible() as stop:
         try:
             report = library.sync(
-                progress=printer.update, should_cancel=lambda: stop[0], wait=wait, on_wait=on_wait
+                progress=printer.update,
+                should_cancel=lambda: stop[0],
+                wait=wait,
+                on_wait=on_wait,
+                rebuild=rebuild,
             )
         except LockBusyError as error:
             who = f" (process {error})" if str(error) else ""
@@ -146,6 +153,8 @@ def _sync(library: Library, wait: bool, progress_json: bool = False) -> int:
     if progress_json:
         print(json.dumps({"event": "finished", **asdict(report)}), flush=True)
         return EXIT_INTERRUPTED if report.cancelled else EXIT_OK
+    if report.rebuilt:
+        print(f"The index was rebuilt from scratch: {report.rebuilt}. Bookmarks are kept.")
     print(format_sync_report(report, library.count()))
     if report.problems:
         print("Run `readingroom problems` to see the files that could not be read.")
@@ -165,7 +174,9 @@ def _cmd_index(library: Library, args: argparse.Namespace) -> int:
             "The library has no folders yet. Add one: readingroom index ~/Articles", file=sys.stderr
         )
         return EXIT_USAGE
-    return _sync(library, wait=not args.no_wait, progress_json=args.progress_json)
+    return _sync(
+        library, wait=not args.no_wait, progress_json=args.progress_json, rebuild=args.rebuild
+    )
 
 
 def _cmd_search(library: Library, args: argparse.Namespace) -> int:
@@ -208,7 +219,10 @@ def _cmd_folders(library: Library, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.action == "add":
         return _cmd_index(
-            library, argparse.Namespace(folders=[args.path], no_wait=False, progress_json=False)
+            library,
+            argparse.Namespace(
+                folders=[args.path], no_wait=False, progress_json=False, rebuild=False
+            ),
         )
     if args.action == "remove":
         if not library.remove_folder(args.path):

@@ -17,7 +17,9 @@ from PySide6.QtCore import QObject, QProcess, Signal
 from index import SyncReport
 
 
-def index_command(basedir: Path | None, data_root: Path | None, folders: list[Path]) -> list[str]:
+def index_command(
+    basedir: Path | None, data_root: Path | None, folders: list[Path], rebuild: bool = False
+) -> list[str]:
     """The command line of an indexing run (the frozen app runs itself)."""
     if getattr(sys, "frozen", False):
         program = [sys.executable]
@@ -26,7 +28,8 @@ def index_command(basedir: Path | None, data_root: Path | None, folders: list[Pa
     options = ["--basedir", str(basedir)] if basedir is not None else []
     if data_root is not None:
         options += ["--library-dir", str(data_root)]
-    return [*program, *options, "index", "--progress-json", *(str(f) for f in folders)]
+    extra = ["--rebuild"] if rebuild else []
+    return [*program, *options, "index", "--progress-json", *extra, *(str(f) for f in folders)]
 
 
 class IndexingController(QObject):
@@ -52,6 +55,7 @@ class IndexingController(QObject):
         self._buffer = b""
         self._report: SyncReport | None = None
         self._again: list[Path] | None = None
+        self._rebuild_again = False
         self._started_at = 0.0
         self._first_done: tuple[float, int] | None = None
         self._stderr = b""
@@ -64,13 +68,14 @@ class IndexingController(QObject):
         """Whether a run is going."""
         return self._process is not None
 
-    def start(self, add_folders: list[Path] | None = None) -> None:
+    def start(self, add_folders: list[Path] | None = None, rebuild: bool = False) -> None:
         """Start a run (adding folders first); if one is going, run again after it."""
         folders = list(add_folders or [])
         if self._process is not None:
             self._again = (self._again or []) + folders
+            self._rebuild_again = self._rebuild_again or rebuild
             return
-        command = index_command(self._basedir, self._library_dir, folders)
+        command = index_command(self._basedir, self._library_dir, folders, rebuild)
         process = QProcess(self)
         process.setProgram(command[0])
         process.setArguments(command[1:])
@@ -142,8 +147,9 @@ class IndexingController(QObject):
             self.failed.emit(f"Indexing stopped unexpectedly: {reason}")
         report = self._report
         again, self._again = self._again, None
+        rebuild, self._rebuild_again = self._rebuild_again, False
         if again is not None:
-            self.start(again)  # before announcing the end, so listeners see the new run
+            self.start(again, rebuild)  # before announcing the end, so listeners see the new run
         self.finished.emit(report)
 
     def _on_error(self, error: QProcess.ProcessError) -> None:

@@ -424,6 +424,9 @@ class MainWindow(QMainWindow):
                 if report.cancelled
                 else (f"Index up to date ({changed:,} changed).")
             )
+            if report.rebuilt:
+                notice = f"The index was rebuilt from scratch: {report.rebuilt}."
+                text = f"{html.escape(notice)} {text}"
             if report.problems:
                 text += f' <a href="problems">{report.problems} file(s) could not be read</a>'
             self.status_label.setText(text)
@@ -446,6 +449,9 @@ class MainWindow(QMainWindow):
             self.results_model.append(result)
             return
         self._last_result = result
+        if result.index_damaged and not self.indexing.is_running():
+            self.status_label.setText("The index cannot be read; it is being rebuilt…")
+            self.indexing.start(rebuild=True)
         self.results_model.reset(result)
         self._update_article_actions()
         self.filter_bar.update_facets(result.facets)

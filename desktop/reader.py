@@ -24,6 +24,8 @@ HIT_COLOR = QColor("#ffd54f")
 CURRENT_HIT_COLOR = QColor("#ff8f00")
 FIND_COLOR = QColor("#80deea")
 MAX_HIGHLIGHTS = 5000
+# Longer articles are shown up to here (a QTextDocument of many MB freezes the window).
+MAX_READER_CHARS = 1_000_000
 ALLOWED_SCHEMES = frozenset({"data", "qrc"})
 
 
@@ -109,13 +111,24 @@ class ReaderView(QTextBrowser):
                 cursor.insertText(line, meta_format)
         cursor.insertBlock(_spaced(12, 0), default)
         self._body_start = cursor.position()
-        cursor.insertText(article.text, default)
+        shown = article.text[:MAX_READER_CHARS]
+        cursor.insertText(shown, default)
+        if len(article.text) > len(shown) or article.truncated:
+            note = QTextCharFormat()
+            note.setFontItalic(True)
+            cursor.insertBlock(_spaced(12, 0), default)
+            cursor.insertText(
+                "This article is very long: the reader shows its beginning. "
+                "Open the original file to read it all.",
+                note,
+            )
         self._even_out_paragraphs()
 
         hits: list[QTextCursor] = []
         for start, end in (title_spans or [])[:MAX_HIGHLIGHTS]:
             hits.append(self._mark(title_start + start, title_start + end))
-        for start, end in body_spans[: MAX_HIGHLIGHTS - len(hits)]:
+        visible = [span for span in body_spans if span[1] <= len(shown)]
+        for start, end in visible[: MAX_HIGHLIGHTS - len(hits)]:
             hits.append(self._mark(self._body_start + start, self._body_start + end))
         self._hits = hits
         self._current = -1

@@ -47,13 +47,17 @@ def positive_terms(node: wq.Query, reader: IndexReader) -> set[str]:
     return found
 
 
-def term_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Character ranges of the words of `text` whose analysed form is one of `terms`."""
+def term_spans(text: str, terms: set[str], limit: int = 10_000) -> list[tuple[int, int]]:
+    """Character ranges of the words of `text` whose analysed form is one of `terms`.
+
+    At most `limit` ranges, from the start: enough to read, and bounded for huge files.
+    """
+    spans: list[tuple[int, int]] = []
     if not terms or not text:
-        return []
-    analyzer = text_analyzer()
-    return [
-        (token.startchar, token.endchar)
-        for token in analyzer(text, chars=True, positions=False, mode="index")
-        if token.text in terms
-    ]
+        return spans
+    for token in text_analyzer()(text, chars=True, positions=False, mode="index"):
+        if token.text in terms:
+            spans.append((token.startchar, token.endchar))
+            if len(spans) >= limit:
+                break
+    return spans

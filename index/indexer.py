@@ -60,9 +60,10 @@ def read_file(scanned: ScannedFile) -> _Read:
         article = parse_article(scanned.path, scanned.kind, bytes(head[:limit]), truncated)
     except UnreadableFileError as error:
         return _Read(digest.hexdigest(), None, str(error).capitalize())
-    except (RecursionError, MemoryError, ValueError, LookupError) as error:
-        # A parser giving up on a hostile file must not stop the run.
-        return _Read(digest.hexdigest(), None, f"Could not be read as an article ({error!r:.80})")
+    except Exception as error:  # noqa: BLE001 - third-party parsers raise anything
+        # A parser giving up on a hostile file (nesting, broken markup) must not stop the run.
+        reason = f"Could not be read as an article ({type(error).__name__})"
+        return _Read(digest.hexdigest(), None, reason)
     return _Read(digest.hexdigest(), article, None)
 
 

@@ -29,6 +29,10 @@ from index.search import run_search
 from index.whoosh_fixes import apply as apply_whoosh_fixes
 
 
+class IndexDamagedError(RuntimeError):
+    """The index cannot be read as it should be."""
+
+
 class Library:
     """Folders of articles, indexed under one data directory."""
 
@@ -78,36 +82,63 @@ class Library:
         should_cancel: CancelCheck | None = None,
         wait: bool = True,
         on_wait: Callable[[str], None] | None = None,
+        rebuild: bool = False,
     ) -> SyncReport:
-        """Bring the index up to date with the folders.
+        """Bring the index up to date with the folders (with `rebuild`, from scratch).
+
+        An index from another version, or one that cannot be read, is rebuilt
+        on its own; `SyncReport.rebuilt` then says why.
 
         Raises:
             LockBusyError: another indexing run is going and `wait` is false.
         """
         self._lock.acquire(wait=wait, on_wait=on_wait)
         try:
-            ix = self._open_for_writing()
+            ix, rebuilt = self._open_for_writing(rebuild)
             folders = [str(key_to_path(f)) for f in self.folders()]
-            return Indexer(ix, self._catalog).sync(folders, progress, should_cancel)
+            report = Indexer(ix, self._catalog).sync(folders, progress, should_cancel)
+            report.rebuilt = rebuilt
+            return report
         finally:
             self._lock.release()
 
-    def _open_for_writing(self) -> Index:
+    def _open_for_writing(self, rebuild: bool) -> tuple[Index, str | None]:
+        """The index to write to, and why it had to be built afresh (None if it did not)."""
         version = self._catalog.get_meta("schema_version")
         exists = whoosh_index.exists_in(str(self._index_dir))
-        if not exists or version != str(SCHEMA_VERSION):
-            # A new library, or an index from another version: build it afresh.
-            if self._index_dir.exists():
-                shutil.rmtree(self._index_dir)
-            self._index_dir.mkdir(parents=True)
-            ix = whoosh_index.create_in(str(self._index_dir), self._schema)
-            with self._catalog.transaction():
-                self._catalog.clear_files()
-                self._catalog.set_meta("schema_version", str(SCHEMA_VERSION))
-                self._catalog.set_meta("dirty", None)
-            self._index = ix
-            return ix
-        return self._open_index()
+        reason: str | None = "you asked for it" if rebuild else None
+        if not rebuild and exists and version == str(SCHEMA_VERSION):
+            try:
+                ix = self._open_index()
+                self._check(ix)
+                return ix, None
+            except Exception as error:  # noqa: BLE001 - a damaged index fails in any way
+                reason = f"it could not be read ({type(error).__name__}: {error})"[:200]
+        elif not rebuild and exists:
+            reason = "it was made by another version of Reading Room"
+        elif not rebuild and self._catalog.count_files():
+            reason = "it was missing"
+        self._index = None
+        if self._index_dir.exists():
+            shutil.rmtree(self._index_dir)
+        self._index_dir.mkdir(parents=True)
+        ix = whoosh_index.create_in(str(self._index_dir), self._schema)
+        with self._catalog.transaction():
+            self._catalog.clear_files()
+            self._catalog.set_meta("schema_version", str(SCHEMA_VERSION))
+            self._catalog.set_meta("dirty", None)
+        self._index = ix
+        return ix, reason
+
+    def _check(self, ix: Index) -> None:
+        """Read the index's table of contents and id list; raise if they are damaged."""
+        with ix.searcher() as searcher:
+            indexed = sum(1 for _ in searcher.reader().lexicon("id"))
+            searcher.doc_count()
+        if self._catalog.get_meta("dirty") != "1" and indexed != self._catalog.count_files():
+            raise IndexDamagedError(
+                f"the index holds {indexed} articles, its catalog {self._catalog.count_files()}"
+            )
 
     def _open_index(self) -> Index:
         if self._index is None:
@@ -135,20 +166,49 @@ class Library:
     # reading
     def search(self, request: SearchRequest) -> SearchResult:
         """Search the library; any query text gives results or a message, never an error."""
-        searcher = self._searcher()
-        if searcher is None:
-            return SearchResult(
-                request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
+        try:
+            searcher = self._searcher()
+            if searcher is None:
+                return SearchResult(
+                    request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
+                )
+            return run_search(searcher, self._parser, request)
+        except Exception as error:  # noqa: BLE001 - reported to the user, never raised
+            damaged = self._is_damaged()
+            message = (
+                "The index cannot be read: it looks damaged. "
+                "Run `readingroom index --rebuild` (the window rebuilds it by itself)."
+                if damaged
+                else f"The search failed ({type(error).__name__}: {error})."
             )
-        return run_search(searcher, self._parser, request)
+            return SearchResult(request.query, 0, 0.0, (), {}, None, message, damaged)
+
+    def _is_damaged(self) -> bool:
+        """Whether the index fails a fresh read (rather than one search failing)."""
+        self._local.searcher = None
+        self._index = None
+        try:
+            self._check(self._open_index())
+        except Exception:  # noqa: BLE001
+            return True
+        return False
 
     def count(self) -> int:
         """How many articles are indexed."""
-        searcher = self._searcher()
-        return 0 if searcher is None else int(searcher.doc_count())
+        try:
+            searcher = self._searcher()
+            return 0 if searcher is None else int(searcher.doc_count())
+        except Exception:  # noqa: BLE001 - a damaged index counts as empty until rebuilt
+            return 0
 
     def get(self, id_or_path: str) -> Article | None:
-        """One article by its id or its file's path."""
+        """One article by its id or its file's path (None if unknown or unreadable)."""
+        try:
+            return self._get(id_or_path)
+        except Exception:  # noqa: BLE001 - a damaged index: nothing to show until rebuilt
+            return None
+
+    def _get(self, id_or_path: str) -> Article | None:
         searcher = self._searcher()
         if searcher is None:
             return None

@@ -131,6 +131,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]]
     suggestion: str | None = None
     message: str | None = None
+    index_damaged: bool = False
 
     def to_json(self) -> dict[str, object]:
         """The `search --json` contract."""
@@ -175,6 +176,7 @@ class SyncReport:
     problems: int = 0
     elapsed_s: float = 0.0
     cancelled: bool = False
+    rebuilt: str | None = None
 
     @property
     def changed(self) -> int:

@@ -20,6 +20,7 @@ from index.query import expand_fuzzy, parse_query
 
 SNIPPET_CHARS = 220
 SNIPPET_SURROUND = 70
+SNIPPET_SOURCE_CHARS = 300_000
 SUGGEST_BELOW = 3
 # The body's unstemmed words, which Whoosh keeps for spelling.
 SPELLING_FIELD = "spell_body"
@@ -112,10 +113,11 @@ def _own_filter_facets(
 
 
 def _snippets(hit: WhooshHit, count: int) -> tuple[str, ...]:
-    text = hit.highlights("body", top=count)
+    body = hit.get("body", "")
+    # Passages come from the start of a huge article, so one such hit cannot slow a search.
+    text = hit.highlights("body", text=body[:SNIPPET_SOURCE_CHARS], top=count)
     if text:
         return tuple(part.strip() for part in text.split(_SEPARATOR) if part.strip())
-    body = hit.get("body", "")
     opening = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] if len(body) > SNIPPET_CHARS else body
     ellipsis = "…" if len(body) > len(opening) else ""
     return (html.escape(" ".join(opening.split()), quote=False) + ellipsis,)
