@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,10 +12,11 @@ from pathlib import Path
 from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import APP_ID, __version__
 from desktop.bookmarks import BookmarkStore
+from desktop.cli import storage_problem
 from desktop.indexing import IndexingController
 from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
@@ -146,7 +148,11 @@ def run_gui(argv: Sequence[str]) -> int:
     if args.screenshot is None and _raise_running_instance(name):
         print("Reading Room is already running: its window was brought forward.")
         return 0
-    window = build_window(paths, watch=args.screenshot is None)
+    try:
+        window = build_window(paths, watch=args.screenshot is None)
+    except (OSError, sqlite3.Error) as error:
+        QMessageBox.critical(None, "Reading Room", f"Reading Room {storage_problem(paths, error)}")
+        return 4
     apply_theme(app, str(window.settings.get("appearance/theme")))
     if args.screenshot is None:
         _listen_for_second_launch(name, window)

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ EXIT_OK = 0
 EXIT_NOT_FOUND = 1
 EXIT_USAGE = 2
 EXIT_BUSY = 3
+EXIT_STORAGE = 4
 EXIT_INTERRUPTED = 130
 
 SUBCOMMANDS = (
@@ -296,8 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(arguments)
     paths = AppPaths.resolve(args.basedir)
     args.paths = paths
-    library = Library(args.library_dir or paths.library)
+    library: Library | None = None
     try:
+        library = Library(args.library_dir or paths.library)
         return COMMANDS[args.command](library, args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -305,8 +308,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader of our output went away (`| head`): not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except (OSError, sqlite3.Error) as error:
+        print(f"readingroom: {storage_problem(paths, error)}", file=sys.stderr)
+        return EXIT_STORAGE
     finally:
-        library.close()
+        if library is not None:
+            library.close()
+
+
+def storage_problem(paths: AppPaths, error: BaseException) -> str:
+    """What to tell the user when the data folder cannot be written or read."""
+    detail = getattr(error, "strerror", None) or str(error)
+    where = getattr(error, "filename", None) or paths.data
+    return (
+        f"cannot use {where}: {detail}. Nothing was changed; check that the folder is "
+        "writable and the disk has space, or choose another with --basedir."
+    )
 
 
 def gui_main() -> int:

@@ -619,12 +619,10 @@ class MainWindow(QMainWindow):
             self._update_article_actions()
             return
         if self.bookmarks.get(article.id) is None:
-            self.bookmarks.put(Bookmark.from_article(article))
-            self.status_label.setText("Bookmarked. Ctrl+Shift+D adds tags and a note.")
-        else:
-            self.bookmarks.remove(article.id)
+            if self._save_bookmarks(lambda: self.bookmarks.put(Bookmark.from_article(article))):
+                self.status_label.setText("Bookmarked. Ctrl+Shift+D adds tags and a note.")
+        elif self._save_bookmarks(lambda: self.bookmarks.remove(article.id)):
             self.status_label.setText("Bookmark removed.")
-        self._refresh_bookmarks()
 
     def edit_bookmark(self, article_id: str | None) -> None:
         """Edit the tags and note of a bookmark (of the article in the reader by default)."""
@@ -636,12 +634,27 @@ class MainWindow(QMainWindow):
             return
         dialog = BookmarkDialog(bookmark, list(self.bookmarks.tags()), self)
         if dialog.exec():
-            self.bookmarks.put(replace(bookmark, tags=dialog.tags(), note=dialog.note()))
-            self._refresh_bookmarks()
+            edited = replace(bookmark, tags=dialog.tags(), note=dialog.note())
+            self._save_bookmarks(lambda: self.bookmarks.put(edited))
 
     def _remove_bookmark(self, article_id: str) -> None:
-        self.bookmarks.remove(article_id)
-        self._refresh_bookmarks()
+        self._save_bookmarks(lambda: self.bookmarks.remove(article_id))
+
+    def _save_bookmarks(self, change: Callable[[], object]) -> bool:
+        """Apply a change to the bookmarks file; say so if it could not be written."""
+        try:
+            change()
+        except OSError as error:
+            QMessageBox.warning(
+                self,
+                "Bookmarks",
+                f"The bookmark could not be saved: {error.strerror or error}.\n"
+                f"{self.bookmarks.path} still holds your bookmarks as they were.",
+            )
+            return False
+        finally:
+            self._refresh_bookmarks()
+        return True
 
     def _import_bookmarks(self) -> None:
         if self.bookmark_files.import_dialog():

@@ -32,6 +32,7 @@ class Settings:
         self.path = path
         self._values: dict[str, Any] = {}
         self._listeners: list[Callable[[str, Any], None]] = []
+        self.save_error: str | None = None
         self._load()
 
     def _load(self) -> None:
@@ -65,6 +66,9 @@ class Settings:
         self._listeners.append(listener)
 
     def save(self) -> None:
-        """Write the settings file."""
+        """Write the settings file; if it cannot be written, the settings last this session."""
         document = {"version": FORMAT_VERSION, "values": self._values}
-        atomic_write(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
+        try:
+            atomic_write(self.path, json.dumps(document, indent=2, sort_keys=True) + "\n")
+        except OSError as error:
+            self.save_error = f"Settings could not be saved: {error.strerror or error}"
