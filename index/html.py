@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 
 import lxml.html
@@ -13,6 +14,9 @@ from index.decode import decode_bytes
 from index.models import ParsedArticle
 from index.plaintext import derive_title, is_furniture
 
+_DEEP_PARSER = lxml.html.HTMLParser(huge_tree=True)
+_INVISIBLE = re.compile(r"<(script|style|template|noscript)\b.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]*>")
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
 )
@@ -40,16 +44,26 @@ def decode_html(data: bytes) -> str:
 
 
 def _fallback_text(html: str) -> str:
-    """All visible text of the page, when the main-text extractor finds nothing."""
+    """All visible text of the page, when the main-text extractor finds nothing.
+
+    Pages too deep for the extractor (thousands of nested elements) are parsed
+    without lxml's depth limit, and failing that, read by stripping the tags.
+    """
     try:
-        tree = lxml.html.fromstring(html)
+        tree = lxml.html.fromstring(html, parser=_DEEP_PARSER)
     except (ParserError, ValueError):
-        return ""
+        return _stripped_text(html)
     for element in tree.xpath("//script|//style|//noscript|//template"):
         element.drop_tree()
     text = tree.text_content()
     lines = (line.strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    return "\n".join(line for line in lines if line) or _stripped_text(html)
+
+
+def _stripped_text(html: str) -> str:
+    without_code = _INVISIBLE.sub(" ", html)
+    text = htmllib.unescape(_TAG.sub(" ", without_code))
+    return " ".join(text.split())
 
 
 def parse_html(data: bytes) -> ParsedArticle:
