@@ -112,10 +112,10 @@ def _own_filter_facets(
     return counts
 
 
-def _snippets(hit: WhooshHit, count: int) -> tuple[str, ...]:
+def _snippets(hit: WhooshHit, count: int, in_body: bool) -> tuple[str, ...]:
     body = hit.get("body", "")
     # Passages come from the start of a huge article, so one such hit cannot slow a search.
-    text = hit.highlights("body", text=body[:SNIPPET_SOURCE_CHARS], top=count)
+    text = hit.highlights("body", text=body[:SNIPPET_SOURCE_CHARS], top=count) if in_body else ""
     if text:
         return tuple(part.strip() for part in text.split(_SEPARATOR) if part.strip())
     opening = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] if len(body) > SNIPPET_CHARS else body
@@ -123,12 +123,18 @@ def _snippets(hit: WhooshHit, count: int) -> tuple[str, ...]:
     return (html.escape(" ".join(opening.split()), quote=False) + ellipsis,)
 
 
-def _to_hit(hit: WhooshHit, snippets: int) -> Hit:
+def _searches(query: wq.Query, fieldname: str) -> bool:
+    """Whether a query looks for words in a field (else highlighting it finds nothing)."""
+    leaves = [query] if query.is_leaf() else query.leaves()
+    return any(getattr(leaf, "fieldname", None) == fieldname for leaf in leaves)
+
+
+def _to_hit(hit: WhooshHit, snippets: int, in_title: bool, in_body: bool) -> Hit:
     fields = hit.fields()
     date = fields.get("date")
-    title_html = _TITLE_HIGHLIGHTER.highlight_hit(hit, "title") or html.escape(
-        fields.get("title", ""), quote=False
-    )
+    title_html = (
+        _TITLE_HIGHLIGHTER.highlight_hit(hit, "title") if in_title else ""
+    ) or html.escape(fields.get("title", ""), quote=False)
     return Hit(
         id=fields["id"],
         path=str(key_to_path(fields["path"])),
@@ -138,7 +144,7 @@ def _to_hit(hit: WhooshHit, snippets: int) -> Hit:
         author=fields.get("author") or None,
         date=date if isinstance(date, datetime) else None,
         score=float(hit.score) if isinstance(hit.score, int | float) else 0.0,
-        snippets=_snippets(hit, snippets) if snippets else (),
+        snippets=_snippets(hit, snippets, in_body) if snippets else (),
         title_html=title_html,
     )
 
@@ -207,7 +213,8 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     results.formatter = MarkFormatter()
     total = len(results)
     page = results[request.offset : request.offset + request.limit]
-    hits = tuple(_to_hit(hit, request.snippets) for hit in page)
+    in_title, in_body = _searches(query, "title"), _searches(query, "body")
+    hits = tuple(_to_hit(hit, request.snippets, in_title, in_body) for hit in page)
     facets = {name: _counts(results, name) for name in counted_here}
     facets.update(_own_filter_facets(searcher, query, request.filters, active))
     if request.facets:
