@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -194,6 +195,17 @@ def _preferred_superset(encoding: str) -> str:
     }.get(name, name)
 
 
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without control characters other than tab and newline.
+
+    Escape sequences from an article must never reach a terminal, and NULs no index.
+    """
+    return _CONTROLS.sub("", text)
+
+
 def _clean(text: str) -> str:
-    """Normalise line ends and drop NUL characters."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    """Normalise line ends and drop control characters."""
+    return strip_controls(text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n"))

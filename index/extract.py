@@ -17,6 +17,10 @@ from index.plaintext import parse_plain_text
 MAX_TEXT_BYTES = 8 * 1024 * 1024
 MAX_HTML_BYTES = 16 * 1024 * 1024
 
+MAX_TITLE_CHARS = 300
+MAX_NAME_CHARS = 200
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 
@@ -97,6 +101,11 @@ def parse_article(path: Path, kind: str, data: bytes, truncated: bool = False) -
     )
 
 
+def parse_bounded(path: Path, kind: str, data: bytes, truncated: bool = False) -> ParsedArticle:
+    """`parse_article` with titles, names and tags capped to sensible lengths."""
+    return _bounded(parse_article(path, kind, data, truncated))
+
+
 def read_article(path: Path) -> ParsedArticle:
     """Read and parse an article file.
 
@@ -107,7 +116,24 @@ def read_article(path: Path) -> ParsedArticle:
     kind = kind_of(path) or "sniff"
     limit = MAX_HTML_BYTES if kind == "html" else MAX_TEXT_BYTES
     data, truncated = read_limited(path, limit)
-    return parse_article(path, kind, data, truncated)
+    return parse_bounded(path, kind, data, truncated)
+
+
+def _bounded(article: ParsedArticle) -> ParsedArticle:
+    """Metadata of sensible length, whatever the file says."""
+    return _with(
+        article,
+        title=_cap(article.title, MAX_TITLE_CHARS) or "",
+        author=_cap(article.author, MAX_NAME_CHARS),
+        source=_cap(article.source, MAX_NAME_CHARS),
+        tags=tuple(tag[:MAX_NAME_CHARS] for tag in article.tags[:50]),
+    )
+
+
+def _cap(value: str | None, limit: int) -> str | None:
+    if value is None or len(value) <= limit:
+        return value
+    return value[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _with(article: ParsedArticle, **changes: object) -> ParsedArticle:
@@ -134,12 +160,21 @@ def _as_text(value: object) -> str | None:
     return str(value).strip() or None
 
 
+def _plain_yaml(block: str) -> object:
+    """YAML without anchors and aliases: a few bytes of aliases can expand to gigabytes."""
+    if len(block) > MAX_FRONT_MATTER_CHARS:
+        return None
+    try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(block)):
+            return None
+        return yaml.safe_load(block)
+    except yaml.YAMLError:
+        return None
+
+
 def _front_matter(block: str) -> dict[str, object]:
     """Front matter as a dict: YAML, or failing that simple `key: value` lines."""
-    try:
-        loaded = yaml.safe_load(block)
-    except yaml.YAMLError:
-        loaded = None
+    loaded = _plain_yaml(block)
     if isinstance(loaded, dict):
         return {str(key).lower(): value for key, value in loaded.items()}
     # Not valid YAML (an unquoted colon, a stray quote): keep what reads as key: value.

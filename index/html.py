@@ -10,7 +10,7 @@ import trafilatura
 from lxml.etree import ParserError
 
 from index.dates import parse_date_value
-from index.decode import decode_bytes
+from index.decode import decode_bytes, strip_controls
 from index.models import ParsedArticle
 from index.plaintext import derive_title, is_furniture
 
@@ -90,6 +90,7 @@ def parse_html(data: bytes) -> ParsedArticle:
     date = parse_date_value(found.get("date"))
     if not text.strip():
         text = _fallback_text(html)
+    text = strip_controls(text)
     text = "\n".join(line for line in text.split("\n") if not is_furniture(line)).strip()
     if title.strip():
         # The page's own headline often opens the extracted text: it is shown as the title.
@@ -99,7 +100,7 @@ def parse_html(data: bytes) -> ParsedArticle:
     if not text:
         raise NoArticleTextError("no readable text in this page")
     return ParsedArticle(
-        title=title.strip() or derive_title(text),
+        title=strip_controls(title).strip() or derive_title(text),
         text=text,
         author=author.strip() or None,
         source=source.strip() or None,

@@ -19,9 +19,9 @@ from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
 from index.catalog import Catalog, FileRecord
-from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, parse_article
+from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, parse_bounded
 from index.models import ParsedArticle, SyncProgress, SyncReport
-from index.paths import key_to_path
+from index.paths import key_to_path, path_to_key
 from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
 
@@ -40,6 +40,7 @@ class _Read:
     sha256: str
     article: ParsedArticle | None
     reason: str | None
+    lasting: bool = False  # the same bytes will fail the same way: no need to read them again
 
 
 def read_file(scanned: ScannedFile) -> _Read:
@@ -54,24 +55,24 @@ def read_file(scanned: ScannedFile) -> _Read:
                 if len(head) <= limit:
                     head += chunk
     except OSError as error:
-        return _Read("", None, describe_os_error(error))
+        return _Read("", None, describe_os_error(error))  # may pass: tried again next run
     truncated = len(head) > limit
     try:
-        article = parse_article(scanned.path, scanned.kind, bytes(head[:limit]), truncated)
+        article = parse_bounded(scanned.path, scanned.kind, bytes(head[:limit]), truncated)
     except UnreadableFileError as error:
-        return _Read(digest.hexdigest(), None, str(error).capitalize())
+        return _Read(digest.hexdigest(), None, str(error).capitalize(), lasting=True)
     except Exception as error:  # noqa: BLE001 - third-party parsers raise anything
         # A parser giving up on a hostile file (nesting, broken markup) must not stop the run.
         reason = f"Could not be read as an article ({type(error).__name__})"
-        return _Read(digest.hexdigest(), None, reason)
+        return _Read(digest.hexdigest(), None, reason, lasting=True)
     return _Read(digest.hexdigest(), article, None)
 
 
 def folder_label(root: str, path: Path) -> str:
     """The folder an article is filed under: the library folder's name and the subfolders."""
-    relative = path.parent.relative_to(root)
-    parts = [Path(root).name or root, *relative.parts]
-    return "/".join(parts)
+    relative = path.parent.relative_to(key_to_path(root))
+    parts = [key_to_path(root).name or root, *relative.parts]
+    return path_to_key("/".join(parts))
 
 
 def document_fields(
@@ -154,17 +155,29 @@ class Indexer:
         to_read: list[ScannedFile] = []
         for key, scanned in on_disk.items():
             record = known.get(key)
-            if record and (record.size, record.mtime_ns) == (scanned.size, scanned.mtime_ns):
+            stat = (scanned.size, scanned.mtime_ns)
+            if record and (record.size, record.mtime_ns) == stat:
                 report.unchanged += 1
+            elif record is None and old_problems.get(key) == stat:
+                report.problems += 1  # unchanged and unreadable for good: not read again
             else:
                 to_read.append(scanned)
-        gone = {key: record for key, record in known.items() if key not in on_disk}
+        # A folder that could not be listed (a drive not connected, a permission
+        # change) hides its files; they are kept, not taken for deleted.
+        hidden = tuple(p.key + "/" for p in scan_problems if p.is_folder)
+        gone = {
+            key: record
+            for key, record in known.items()
+            if key not in on_disk and not (key + "/").startswith(hidden)
+        }
         gone_by_hash: dict[str, list[FileRecord]] = {}
         gone_by_inode: dict[int, FileRecord] = {}
         for record in gone.values():
             gone_by_hash.setdefault(record.sha256, []).append(record)
             gone_by_inode[record.inode] = record
-        ids_in_use = {record.id for key, record in known.items() if key in on_disk}
+        # Every known id counts as taken until the run ends: a vanished file's id is
+        # deleted from the index at the end, and must not be given to a new file first.
+        ids_in_use = {record.id for record in known.values()}
 
         total = len(to_read)
         if progress is not None:
@@ -178,14 +191,10 @@ class Indexer:
             read = read_file(scanned)
             if read.article is None:
                 report.problems += 1
+                # Size and time are kept only for lasting failures, to skip them next time.
+                size, mtime = (scanned.size, scanned.mtime_ns) if read.lasting else (-1, -1)
                 self._pending_problems.append(
-                    (
-                        scanned.key,
-                        scanned.folder,
-                        read.reason or "Unreadable",
-                        scanned.size,
-                        scanned.mtime_ns,
-                    )
+                    (scanned.key, scanned.folder, read.reason or "Unreadable", size, mtime)
                 )
                 previous = known.get(scanned.key)
                 if previous is not None:
@@ -224,7 +233,7 @@ class Indexer:
                 self._delete(record)
                 report.removed += 1
         for problem in scan_problems:
-            self._pending_problems.append((problem.key, problem.folder, problem.reason, 0, 0))
+            self._pending_problems.append((problem.key, problem.folder, problem.reason, -1, -1))
         report.problems += len(scan_problems)
         self._commit()
         with self._catalog.transaction():

@@ -45,16 +45,23 @@ class Library:
         self._lock = WriterLock(data_dir / "writer.lock")
         self._schema = build_schema()
         self._parser = build_parser(self._schema)
-        self._local = threading.local()
+        # One Whoosh searcher per thread (searchers are not shared between threads),
+        # keyed by thread id: Qt's pool threads outlive the Python thread state.
+        self._searchers: dict[int, Searcher] = {}
+        self._searchers_lock = threading.Lock()
         self._catalog_lock = threading.Lock()
         self._index: Index | None = None
 
     def close(self) -> None:
         """Release the index and the catalog."""
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
-            searcher.close()
+        self._drop_searchers()
         self._catalog.close()
+
+    def _drop_searchers(self) -> None:
+        with self._searchers_lock:
+            searchers, self._searchers = list(self._searchers.values()), {}
+        for searcher in searchers:
+            searcher.close()
 
     # folders
     def folders(self) -> list[str]:
@@ -133,8 +140,10 @@ class Library:
     def _check(self, ix: Index) -> None:
         """Read the index's table of contents and id list; raise if they are damaged."""
         with ix.searcher() as searcher:
-            indexed = sum(1 for _ in searcher.reader().lexicon("id"))
-            searcher.doc_count()
+            # Reading the id list touches the term files; the count is of live articles
+            # (deleted ones keep their ids in the list until their segment is merged).
+            sum(1 for _ in searcher.reader().lexicon("id"))
+            indexed = searcher.doc_count()
         if self._catalog.get_meta("dirty") != "1" and indexed != self._catalog.count_files():
             raise IndexDamagedError(
                 f"the index holds {indexed} articles, its catalog {self._catalog.count_files()}"
@@ -152,7 +161,9 @@ class Library:
     def _searcher(self) -> Searcher | None:
         if not self.is_indexed():
             return None
-        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        thread = threading.get_ident()
+        with self._searchers_lock:
+            searcher = self._searchers.get(thread)
         if searcher is not None and searcher.up_to_date():
             return searcher
         if searcher is not None:
@@ -160,7 +171,8 @@ class Library:
             # segment readers (deleted articles stay visible) and fails on empty ones.
             searcher.close()
         searcher = self._open_index().searcher()
-        self._local.searcher = searcher
+        with self._searchers_lock:
+            self._searchers[thread] = searcher
         return searcher
 
     # reading
@@ -185,7 +197,7 @@ class Library:
 
     def _is_damaged(self) -> bool:
         """Whether the index fails a fresh read (rather than one search failing)."""
-        self._local.searcher = None
+        self._drop_searchers()
         self._index = None
         try:
             self._check(self._open_index())

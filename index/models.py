@@ -78,7 +78,7 @@ class Hit:
     source: str | None
     author: str | None
     date: datetime | None
-    score: float
+    score: float | None  # None when sorted by something other than relevance
     snippets: tuple[str, ...]
     title_html: str = ""
 
@@ -92,7 +92,7 @@ class Hit:
             "source": self.source,
             "author": self.author,
             "date": self.date.isoformat() if self.date else None,
-            "score": round(self.score, 4),
+            "score": None if self.score is None else round(self.score, 4),
             "snippets": list(self.snippets),
         }
 

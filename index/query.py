@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -73,6 +74,9 @@ def _date_bounds(text: str, end: bool) -> datetime:
     return datetime(year, month, day)
 
 
+_MESSAGES: ContextVar[list[str]] = ContextVar("query_messages")
+
+
 class _DateNode(syntax.SyntaxNode):  # type: ignore[misc]
     """A `date:` term; it becomes a range over the article's publication date."""
 
@@ -94,7 +98,7 @@ class _DateNode(syntax.SyntaxNode):  # type: ignore[misc]
             low = _date_bounds(start, end=False) if start else None
             high = _date_bounds(end, end=True) if end else None
         except ValueError:
-            parser.readingroom_messages.append(f"“{self.raw}” is not a date; it was ignored.")
+            _MESSAGES.get().append(f"“{self.raw}” is not a date; it was ignored.")
             return LEFT_OUT
         if low is None and high is None:
             return LEFT_OUT
@@ -194,7 +198,8 @@ def parse_query(text: str, parser: QueryParser) -> ParsedQuery:
     """Parse what the user typed; never raises."""
     messages: list[str] = []
     cleaned = _normalise(text, messages)
-    parser.readingroom_messages = messages
+    # The parser is shared between threads; each parse gets its own list of messages.
+    _MESSAGES.set(messages)
     parsed: wq.Query = wq.NullQuery
     if cleaned:
         try:

@@ -36,6 +36,7 @@ class ScanProblem:
     key: str
     folder: str
     reason: str
+    is_folder: bool = False
 
 
 def describe_os_error(error: OSError) -> str:
@@ -52,20 +53,32 @@ def describe_os_error(error: OSError) -> str:
     return reasons.get(error.errno or 0, error.strerror or str(error)).capitalize()
 
 
+def describe_folder_error(error: OSError) -> str:
+    """Why a folder could not be listed; its articles stay in the library meanwhile."""
+    if error.errno in (errno.ENOENT, errno.ENOTDIR):
+        why = "the folder is missing or its drive is not connected"
+    elif error.errno in (errno.EACCES, errno.EPERM):
+        why = "permission denied"
+    else:
+        why = error.strerror or str(error)
+    return f"Folder not available ({why}); its articles are kept until it is back"
+
+
 def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterator[ScannedFile]:
     """Yield every article file under a folder; report what cannot be looked at.
 
     Hidden files and folders are skipped; symbolic links to folders are not
     followed (so a loop cannot trap the walk); links to files are.
     """
-    folder = str(root)
+    folder = path_to_key(root)
     stack: list[tuple[Path, int]] = [(root, 0)]
     while stack:
         directory, depth = stack.pop()
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as error:
-            on_problem(ScanProblem(path_to_key(directory), folder, describe_os_error(error)))
+            reason = describe_folder_error(error)
+            on_problem(ScanProblem(path_to_key(directory), folder, reason, is_folder=True))
             continue
         subdirs: list[Path] = []
         for entry in entries:

@@ -16,12 +16,13 @@ from whoosh.searching import Results, Searcher
 
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.paths import key_to_path
-from index.query import expand_fuzzy, parse_query
+from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
 
 SNIPPET_CHARS = 220
 SNIPPET_SURROUND = 70
 SNIPPET_SOURCE_CHARS = 300_000
 SUGGEST_BELOW = 3
+MAX_SUGGEST_WORDS = 12
 # The body's unstemmed words, which Whoosh keeps for spelling.
 SPELLING_FIELD = "spell_body"
 FACETS = {"source": "source_facet", "year": "year", "folder": "folder_facet"}
@@ -55,15 +56,22 @@ _TITLE_HIGHLIGHTER = highlight.Highlighter(
 )
 
 
-def _filter_query(filters: Filters, skip: str | None = None) -> wq.Query | None:
+def _filter_query(searcher: Searcher, filters: Filters, skip: str | None = None) -> wq.Query | None:
+    """The filters as a query.
+
+    Outlets match whatever their case; a folder filter matches the folder and
+    everything under it, by full label ("bbc/politics") or name ("politics").
+    """
     parts: list[wq.Query] = []
-    for name, values in (
-        ("source", filters.sources),
-        ("year", tuple(str(y) for y in filters.years)),
-        ("folder", filters.folders),
-    ):
-        if values and name != skip:
-            parts.append(wq.Or([wq.Term(FACETS[name], value) for value in values]))
+    if filters.sources and skip != "source":
+        wanted = {value.casefold() for value in filters.sources}
+        known = (term.decode("utf-8") for term in searcher.lexicon("source_facet"))
+        matching = [term for term in known if term.casefold() in wanted]
+        parts.append(wq.Or([wq.Term("source_facet", term) for term in matching]))
+    if filters.years and skip != "year":
+        parts.append(wq.Or([wq.Term("year", str(year)) for year in filters.years]))
+    if filters.folders and skip != "folder":
+        parts.append(wq.Or([wq.Term("folder", folder.lower()) for folder in filters.folders]))
     if filters.only_ids is not None:
         ids = sorted(filters.only_ids)
         parts.append(wq.Or([wq.Term("id", i) for i in ids]) if ids else wq.NullQuery)
@@ -106,7 +114,7 @@ def _own_filter_facets(
     """Counts of the facets the user filters by: their own filter does not narrow them."""
     counts: dict[str, dict[str, int]] = {}
     for name in names:
-        restricted = _restrict(query, _filter_query(filters, skip=name))
+        restricted = _restrict(query, _filter_query(searcher, filters, skip=name))
         results = searcher.search(restricted, limit=1, groupedby=_facet_groups([name]))
         counts[name] = _counts(results, name)
     return counts
@@ -129,7 +137,7 @@ def _searches(query: wq.Query, fieldname: str) -> bool:
     return any(getattr(leaf, "fieldname", None) == fieldname for leaf in leaves)
 
 
-def _to_hit(hit: WhooshHit, snippets: int, in_title: bool, in_body: bool) -> Hit:
+def _to_hit(hit: WhooshHit, snippets: int, in_title: bool, in_body: bool, relevance: bool) -> Hit:
     fields = hit.fields()
     date = fields.get("date")
     title_html = (
@@ -143,7 +151,7 @@ def _to_hit(hit: WhooshHit, snippets: int, in_title: bool, in_body: bool) -> Hit
         source=fields.get("source") or None,
         author=fields.get("author") or None,
         date=date if isinstance(date, datetime) else None,
-        score=float(hit.score) if isinstance(hit.score, int | float) else 0.0,
+        score=float(hit.score) if relevance and isinstance(hit.score, int | float) else None,
         snippets=_snippets(hit, snippets, in_body) if snippets else (),
         title_html=title_html,
     )
@@ -172,20 +180,17 @@ def _respell(searcher: Searcher, word: str) -> str | None:
 
 
 def suggest(searcher: Searcher, text: str) -> str | None:
-    """A respelling of the query from the archive's own words, or None."""
-    changed = False
+    """A respelling of the query from the archive's own words, or None.
 
-    def replace(match: re.Match[str]) -> str:
-        nonlocal changed
-        word = match.group(1)
-        better = _respell(searcher, word.lower())
-        if better is None:
-            return word
-        changed = True
-        return better
-
-    respelled = _QUERY_WORD.sub(replace, text)
-    return respelled if changed else None
+    Long pastes get none: past a dozen different words a respelling is no help.
+    """
+    words = {match.group(1).lower() for match in _QUERY_WORD.finditer(text)}
+    if not words or len(words) > MAX_SUGGEST_WORDS:
+        return None
+    better = {word: _respell(searcher, word) for word in words}
+    if not any(better.values()):
+        return None
+    return _QUERY_WORD.sub(lambda m: better.get(m.group(1).lower()) or m.group(1), text)
 
 
 def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) -> SearchResult:
@@ -195,7 +200,7 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     # An empty query lists everything (to browse with filters and a sort order).
     query = parsed.query if request.query.strip() else wq.Every()
     query = expand_fuzzy(query, searcher.reader())
-    filter_query = _filter_query(request.filters)
+    filter_query = _filter_query(searcher, request.filters)
     limit = max(1, request.offset + request.limit)
     active = _active_facets(request.filters) if request.facets else []
     # Facets nobody filters by are counted in the same pass as the hits.
@@ -214,14 +219,15 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     total = len(results)
     page = results[request.offset : request.offset + request.limit]
     in_title, in_body = _searches(query, "title"), _searches(query, "body")
-    hits = tuple(_to_hit(hit, request.snippets, in_title, in_body) for hit in page)
+    relevance = request.sort == SortOrder.RELEVANCE
+    hits = tuple(_to_hit(hit, request.snippets, in_title, in_body, relevance) for hit in page)
     facets = {name: _counts(results, name) for name in counted_here}
     facets.update(_own_filter_facets(searcher, query, request.filters, active))
     if request.facets:
         facets = {name: facets[name] for name in FACETS}
     suggestion = None
     if total < SUGGEST_BELOW and request.query.strip():
-        candidate = suggest(searcher, request.query)
+        candidate = suggest(searcher, request.query[:MAX_QUERY_CHARS])
         if candidate is not None:
             alternative = expand_fuzzy(parse_query(candidate, parser).query, searcher.reader())
             found = len(searcher.search(_restrict(alternative, filter_query), limit=1))
