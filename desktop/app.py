@@ -167,4 +167,5 @@ def run_gui(argv: Sequence[str]) -> int:
     finally:
         window.indexing.cancel()
         window.indexing.wait(10_000)
+        QThreadPool.globalInstance().waitForDone(10_000)  # searches still using the library
         window.session.close()

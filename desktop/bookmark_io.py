@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -53,7 +54,7 @@ class BookmarkFiles:
         try:
             count = self._store.import_json(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, BookmarkFileError) as error:
-            QMessageBox.warning(self._parent, "Import bookmarks", str(error))
+            QMessageBox.warning(self._parent, "Import bookmarks", html.escape(str(error)))
             return False
         QMessageBox.information(self._parent, "Import bookmarks", f"Imported {count} bookmarks.")
         return True

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.atomic import atomic_write
-from index import Article, Library
+from index import Article, Hit, Library
 from index.lock import WriterLock
 
 FORMAT_VERSION = 1
@@ -48,8 +48,10 @@ class Bookmark:
     updated: str = ""
 
     @classmethod
-    def from_article(cls, article: Article, tags: tuple[str, ...] = (), note: str = "") -> Bookmark:
-        """A new bookmark of an article."""
+    def from_article(
+        cls, article: Article | Hit, tags: tuple[str, ...] = (), note: str = ""
+    ) -> Bookmark:
+        """A new bookmark of an article (or of a hit in a result list)."""
         return cls(
             id=article.id,
             title=article.title,
@@ -153,10 +155,12 @@ class BookmarkStore:
 
     def reattach(self, library: Library) -> int:
         """Point bookmarks whose article id vanished at the same file or bytes; count them."""
+        if all(library.has_article(bookmark.id) for bookmark in self.all()):
+            return 0  # the usual case: a cheap look-up each, no lock, no write
         fixed = 0
         with self._editing() as bookmarks:
             for bookmark in list(bookmarks.values()):
-                if library.get(bookmark.id) is not None:
+                if library.has_article(bookmark.id):
                     continue
                 article = library.get(bookmark.path) if bookmark.path else None
                 if article is None and bookmark.sha256:
@@ -300,6 +304,8 @@ class BookmarkStore:
             self._refresh()
             bookmarks = dict(self._bookmarks)
             yield bookmarks
+            if bookmarks == self._bookmarks:
+                return  # nothing changed: keep the file, and its backup, as they are
             ordered = sorted(bookmarks.values(), key=lambda b: b.created)
             atomic_write(
                 self.path,

@@ -54,7 +54,8 @@ class BookmarksModel(QAbstractListModel):
             tags = f"   [{', '.join(bookmark.tags)}]" if bookmark.tags else ""
             return f"★ {bookmark.title}{tags}"
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(part for part in (bookmark.path, bookmark.note) if part)
+            parts = (bookmark.path, bookmark.note)
+            return "<br>".join(html.escape(part) for part in parts if part)
         if role == BOOKMARK_ROLE:
             return bookmark
         if role == SEARCH_TEXT_ROLE:

@@ -182,20 +182,20 @@ def _cmd_index(library: Library, args: argparse.Namespace) -> int:
 
 
 def _cmd_search(library: Library, args: argparse.Namespace) -> int:
-    query, allowed = split_bookmark_terms(" ".join(args.words), BookmarkStore(args.paths.bookmarks))
+    terms = split_bookmark_terms(" ".join(args.words), BookmarkStore(args.paths.bookmarks))
     request = SearchRequest(
-        query=query,
+        query=terms.query,
         sort=SortOrder(args.sort),
         filters=Filters(
             sources=tuple(args.source),
             years=tuple(args.year),
             folders=tuple(args.folder),
-            only_ids=allowed,
+            only_ids=terms.allowed,
         ),
         offset=max(0, args.offset),
         limit=max(1, min(args.limit, 10_000)),
     )
-    result = replace(library.search(request), query=" ".join(args.words))
+    result = replace(terms.apply_to(library.search(request)), query=" ".join(args.words))
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:

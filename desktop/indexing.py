@@ -55,6 +55,7 @@ class IndexingController(QObject):
         self._buffer = b""
         self._report: SyncReport | None = None
         self._again: list[Path] | None = None
+        self._cancelled = False
         self._rebuild_again = False
         self._started_at = 0.0
         self._first_done: tuple[float, int] | None = None
@@ -87,6 +88,7 @@ class IndexingController(QObject):
         self._buffer = b""
         self._stderr = b""
         self._report = None
+        self._cancelled = False
         self._started_at = time.monotonic()
         self._first_done = None
         process.start()
@@ -96,6 +98,7 @@ class IndexingController(QObject):
         """Ask the run to stop after the current file; what is done is kept."""
         self._again = None
         if self._process is not None:
+            self._cancelled = True
             self._process.terminate()
 
     def wait(self, msecs: int = 30_000) -> bool:
@@ -140,8 +143,11 @@ class IndexingController(QObject):
 
     def _on_finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
         self._on_output()
+        if self._process is not None:
+            self._process.deleteLater()
         self._process = None
-        if self._report is None and exit_code not in (0, 130):
+        # Cancelled before the child could catch the signal: a stop, not a failure.
+        if self._report is None and not self._cancelled and exit_code not in (0, 130):
             detail = self._stderr.decode("utf-8", "replace").strip().splitlines()
             reason = detail[-1] if detail else f"exit status {exit_code}"
             self.failed.emit(f"Indexing stopped unexpectedly: {reason}")

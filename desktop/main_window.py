@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -34,12 +35,14 @@ from PySide6.QtWidgets import (
 from desktop import __version__
 from desktop.actions import build_actions
 from desktop.bookmark_io import BookmarkFiles
+from desktop.bookmark_query import split_bookmark_terms
 from desktop.bookmarks import Bookmark, BookmarkStore
 from desktop.bookmarks_panel import BookmarkDialog, BookmarksPanel
 from desktop.filter_bar import FilterBar
 from desktop.indexing import IndexingController
 from desktop.print_actions import ArticlePrinter
 from desktop.problems_dialog import ProblemsDialog
+from desktop.reader import MAX_READER_CHARS
 from desktop.reader_panel import ReaderPanel
 from desktop.results_delegate import ResultDelegate
 from desktop.results_model import ResultsModel
@@ -50,7 +53,7 @@ from desktop.settings import Settings
 from desktop.theme import apply_theme
 from desktop.watcher import FolderWatcher
 from desktop.workers import Job
-from index import Article, SearchResult, SortOrder, SyncReport
+from index import Article, Hit, SearchResult, SortOrder, SyncReport
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -63,6 +66,14 @@ class LoadedArticle:
     body_spans: list[tuple[int, int]]
     title_spans: list[tuple[int, int]]
     query: str
+
+
+OPENABLE_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml"})
+
+
+def _safe_to_open(path: Path) -> bool:
+    """Whether handing a file to the desktop opens it rather than runs it."""
+    return path.suffix.lower() in OPENABLE_SUFFIXES and not os.access(path, os.X_OK)
 
 
 def snippet_offset(text: str, snippet_html: str) -> int:
@@ -104,7 +115,8 @@ class MainWindow(QMainWindow):
         self.commands = build_actions(self)
         self.results_model = ResultsModel(self)
         self._jobs: set[Job] = set()
-        self._pending_snippet: int | None = None
+        self._load_generation = 0
+        self._loaded: LoadedArticle | None = None
         self._last_result: SearchResult | None = None
         self.setWindowTitle("Reading Room")
         self.setObjectName("MainWindow")
@@ -430,7 +442,10 @@ class MainWindow(QMainWindow):
             if report.problems:
                 text += f' <a href="problems">{report.problems} file(s) could not be read</a>'
             self.status_label.setText(text)
-        self.search.search_now()
+            if report.changed or report.rebuilt:
+                self.search.search_now()  # new results; otherwise the list stays as it is
+        else:
+            self.search.search_now()
 
     def _on_reattached(self, count: object) -> None:
         if isinstance(count, int) and count:
@@ -502,30 +517,40 @@ class MainWindow(QMainWindow):
     def _on_snippet_clicked(self, row: int, snippet: int) -> None:
         hit = self.results_model.hit(row)
         if hit is not None and snippet < len(hit.snippets):
-            self._pending_snippet = snippet
             self.open_article(hit.id, snippet_html=hit.snippets[snippet])
 
     # reading
     def open_article(self, article_id: str, snippet_html: str | None = None) -> None:
-        """Load an article with its hits off the GUI thread, then show it."""
+        """Load an article with its hits off the GUI thread, then show it.
+
+        Only the latest request is shown: a slower earlier load never replaces it.
+        """
         library = self.session.current
-        query = self.search.query
+        query = split_bookmark_terms(self.search.query, self.bookmarks).query
+        self._load_generation += 1
+        generation = self._load_generation
 
         def load() -> LoadedArticle | None:
             article = library.get(article_id)
             if article is None:
                 return None
+            shown = article.text[:MAX_READER_CHARS]
             return LoadedArticle(
                 article,
-                library.hit_spans(query, article.text) if query.strip() else [],
+                library.hit_spans(query, shown) if query.strip() else [],
                 library.hit_spans(query, article.title) if query.strip() else [],
                 query,
             )
 
         def show(loaded: object) -> None:
+            if generation != self._load_generation:
+                return  # the user has asked for another article since
             if not isinstance(loaded, LoadedArticle):
+                self._loaded = None
                 self.reader.view.clear_article("This article is no longer in the library.")
+                self._update_article_actions()
                 return
+            self._loaded = loaded
             view = self.reader.view
             view.show_article(loaded.article, loaded.body_spans, loaded.title_spans)
             offset = snippet_offset(loaded.article.text, snippet_html) if snippet_html else -1
@@ -543,13 +568,12 @@ class MainWindow(QMainWindow):
         return self.reader.view.article
 
     def _printable(self) -> tuple[Article, list[tuple[int, int]]] | None:
-        article = self.current_article()
-        if article is None:
+        """The article in the reader, with its hits when highlights are to be printed."""
+        loaded = self._loaded
+        if loaded is None or self.current_article() is None:
             return None
-        spans = []
-        if self.keep_highlights.isChecked() and self.search.query.strip():
-            spans = self.session.current.hit_spans(self.search.query, article.text)
-        return article, spans
+        spans = loaded.body_spans if self.keep_highlights.isChecked() else []
+        return loaded.article, spans
 
     def _update_article_actions(self) -> None:
         article = self.current_article()
@@ -585,6 +609,16 @@ class MainWindow(QMainWindow):
             return
         path = Path(article.path)
         target = path if original else path.parent
+        if original and not _safe_to_open(path):
+            # A file without an article's extension, or an executable one, could be a
+            # launcher from an untrusted archive: show where it is instead of opening it.
+            target = path.parent
+            self.status_label.setText(
+                html.escape(
+                    f"{path.name} is not opened directly (no article extension or "
+                    "executable); its folder is shown instead."
+                )
+            )
         # A URL handed to the desktop, never a shell command built from the article.
         if not target.exists() or not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
             self.status_label.setText(html.escape(f"Could not open {target}"))
@@ -604,12 +638,12 @@ class MainWindow(QMainWindow):
         )
 
     # bookmarks
-    def _bookmark_target(self) -> Article | None:
+    def _bookmark_target(self) -> Article | Hit | None:
         """The selected result when the list has the focus, else the article in the reader."""
         if self.results_view.hasFocus():
             hit = self.results_model.hit(self.results_view.currentIndex().row())
             if hit is not None:
-                return self.session.current.get(hit.id)
+                return hit
         return self.current_article()
 
     def toggle_bookmark(self) -> None:

@@ -212,12 +212,19 @@ class ReaderView(QTextBrowser):
             self.go_to_hit(len(self._hits))
 
     # find in article
-    def find_text(self, text: str, backward: bool = False) -> bool:
-        """Select the next (or previous) occurrence of any text; wraps around."""
+    def find_text(self, text: str, backward: bool = False, again: bool = False) -> bool:
+        """Select the next (or previous) occurrence of any text; wraps around.
+
+        With `again` (the text was edited), the search starts at the current match,
+        so typing "th" then "the" stays on the same place.
+        """
         if not text:
             return False
         flags = QTextDocument.FindFlag.FindBackward if backward else QTextDocument.FindFlag(0)
-        found = self.document().find(text, self.textCursor(), flags)
+        start = QTextCursor(self.textCursor())
+        if again:
+            start.setPosition(start.selectionStart())
+        found = self.document().find(text, start, flags)
         if found.isNull():
             start = QTextCursor(self.document())
             if backward:

@@ -46,12 +46,17 @@ class FindBar(QWidget):
         layout.addWidget(self.status)
         layout.addWidget(close_button)
         self.edit.returnPressed.connect(lambda: self.find_text(backward=False))
-        self.edit.textChanged.connect(lambda _: self.find_text(backward=False))
+        self.edit.textChanged.connect(lambda _: self.find_text(backward=False, again=True))
         previous_button.clicked.connect(lambda: self.find_text(backward=True))
         next_button.clicked.connect(lambda: self.find_text(backward=False))
         close_button.clicked.connect(self.hide)
-        QShortcut(QKeySequence("Shift+Return"), self.edit, lambda: self.find_text(backward=True))
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.edit, self.hide)
+        for keys, slot in (
+            (QKeySequence("Shift+Return"), lambda: self.find_text(backward=True)),
+            (QKeySequence(Qt.Key.Key_Escape), self.hide),
+        ):
+            # Only while typing in the find box: Esc elsewhere keeps its own meaning.
+            shortcut = QShortcut(keys, self.edit, slot)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.hide()
 
     def open(self) -> None:
@@ -60,9 +65,9 @@ class FindBar(QWidget):
         self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.edit.selectAll()
 
-    def find_text(self, backward: bool) -> bool:
-        """Find the text typed, and say so when it is not there."""
-        found = self._view.find_text(self.edit.text(), backward=backward)
+    def find_text(self, backward: bool, again: bool = False) -> bool:
+        """Find the text typed (`again`: from the current match, as it grows), or say so."""
+        found = self._view.find_text(self.edit.text(), backward=backward, again=again)
         self.status.setText("" if found or not self.edit.text() else "Not found")
         return found
 

@@ -138,4 +138,5 @@ class ResultDelegate(QStyledItemDelegate):
                 block = document.findBlock(position).blockNumber()
                 if block >= 2:
                     self.snippet_clicked.emit(index.row(), block - 2)
+                    return True  # handled: the view must not also open the article at the top
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from enum import IntEnum
 from typing import Any
 
@@ -64,7 +65,9 @@ class ResultsModel(QAbstractListModel):
         hit = self._hits[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return hit.title
-        if role in (Qt.ItemDataRole.ToolTipRole, ResultRole.PATH):
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return html.escape(hit.path)  # a file name must never render as rich text
+        if role == ResultRole.PATH:
             return hit.path
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{hit.title}. {hit_meta(hit)}"

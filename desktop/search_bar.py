@@ -87,7 +87,10 @@ class SearchBar(QWidget):
         self.status = QLabel(self)
         self.status.setAccessibleName("Search status")
         self.status.setTextFormat(Qt.TextFormat.RichText)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.status.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
         self.help = SyntaxHelp(self)
         row = QHBoxLayout()
         row.addWidget(self.edit, 1)

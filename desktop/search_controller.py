@@ -7,7 +7,7 @@ from dataclasses import replace
 import shiboken6
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from desktop.bookmark_query import split_bookmark_terms
+from desktop.bookmark_query import BookmarkTerms, split_bookmark_terms
 from desktop.bookmarks import BookmarkStore
 from desktop.workers import Job
 from index import Filters, Library, SearchRequest, SearchResult, SortOrder
@@ -102,20 +102,22 @@ class SearchController(QObject):
             or self._filters.folders
         )
 
-    def _request(self, offset: int) -> SearchRequest:
-        text, allowed = split_bookmark_terms(self._query, self._bookmarks)
+    def _request(self, offset: int) -> tuple[SearchRequest, BookmarkTerms]:
+        terms = split_bookmark_terms(self._query, self._bookmarks)
+        allowed = terms.allowed
         if self._bookmarked_only:
             ids = self._bookmarks.ids()
             allowed = ids if allowed is None else allowed & ids
         filters = replace(self._filters, only_ids=allowed)
-        return SearchRequest(
-            query=text,
+        request = SearchRequest(
+            query=terms.query,
             sort=self._sort,
             filters=filters,
             offset=offset,
             limit=PAGE_SIZE,
             facets=offset == 0,
         )
+        return request, terms
 
     def search_now(self) -> None:
         """Search for the current query now."""
@@ -129,7 +131,7 @@ class SearchController(QObject):
             self.results.emit(empty, False)
             return
         self.started.emit()
-        self._run(self._request(0), append=False)
+        self._run(*self._request(0), append=False)
 
     def can_fetch_more(self) -> bool:
         """Whether the current query has more hits than are shown."""
@@ -139,12 +141,12 @@ class SearchController(QObject):
         """Load the next page of the current query."""
         if self.can_fetch_more():
             self._fetching = True
-            self._run(self._request(self._loaded), append=True)
+            self._run(*self._request(self._loaded), append=True)
 
-    def _run(self, request: SearchRequest, append: bool) -> None:
+    def _run(self, request: SearchRequest, terms: BookmarkTerms, append: bool) -> None:
         generation = self._generation
         library = self._library
-        job = Job(lambda: library.search(request))
+        job = Job(lambda: terms.apply_to(library.search(request)))
         self._jobs.add(job)
 
         def on_done(result: object) -> None:

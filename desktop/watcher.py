@@ -57,7 +57,10 @@ class FolderWatcher(QObject):
             except OSError:
                 continue  # unwatchable (permissions, inotify limit): indexing at start still works
         observer.daemon = True
-        observer.start()
+        try:
+            observer.start()
+        except OSError:
+            return  # the system's watch limit is reached: changes are found at the next start
         self._observer = observer
 
     def stop(self) -> None:

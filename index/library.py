@@ -253,6 +253,11 @@ class Library:
             copies=tuple(c for c in copies if c != fields["id"]),
         )
 
+    def has_article(self, article_id: str) -> bool:
+        """Whether an article with this id is in the library (a catalog look-up)."""
+        with self._catalog_lock:
+            return self._catalog.file_by_id(article_id) is not None
+
     def find_by_hash(self, sha256: str) -> Article | None:
         """An article whose file has exactly these bytes, or None."""
         with self._catalog_lock:

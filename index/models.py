@@ -81,6 +81,7 @@ class Hit:
     score: float | None  # None when sorted by something other than relevance
     snippets: tuple[str, ...]
     title_html: str = ""
+    sha256: str = ""
 
     def to_json(self) -> dict[str, object]:
         """One hit of the `search --json` contract."""
@@ -94,6 +95,7 @@ class Hit:
             "date": self.date.isoformat() if self.date else None,
             "score": None if self.score is None else round(self.score, 4),
             "snippets": list(self.snippets),
+            "sha256": self.sha256,
         }
 
 

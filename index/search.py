@@ -154,6 +154,7 @@ def _to_hit(hit: WhooshHit, snippets: int, in_title: bool, in_body: bool, releva
         score=float(hit.score) if relevance and isinstance(hit.score, int | float) else None,
         snippets=_snippets(hit, snippets, in_body) if snippets else (),
         title_html=title_html,
+        sha256=fields.get("sha256", ""),
     )
 
 
