@@ -25,6 +25,7 @@ from desktop.session import LibrarySession
 from desktop.settings import Settings
 from desktop.theme import apply_theme
 from desktop.watcher import FolderWatcher
+from index import Hit, SearchResult
 
 SCREENSHOT_TIMEOUT_MS = 60_000
 
@@ -92,21 +93,27 @@ class ScreenshotTaker:
         self.query = query
         self.opened = False
         self.done = False
+        self.hits: tuple[Hit, ...] | None = None
         window.search.results.connect(self._on_results)
         window.article_shown.connect(lambda _: QTimer.singleShot(400, self.shoot))
-        window.indexing.finished.connect(lambda _: None)
+        window.indexing.finished.connect(lambda _: QTimer.singleShot(0, self._proceed))
         QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, self.shoot)
         if query:
             window.search_bar.set_text(query)
 
     def _on_results(self, result: object, append: bool) -> None:
-        if append or self.window.indexing.is_running() or self.done:
+        if not append and isinstance(result, SearchResult):
+            self.hits = result.hits
+            self._proceed()
+
+    def _proceed(self) -> None:
+        """Once indexing is over and results are in: open the first, or take the picture."""
+        if self.done or self.opened or self.hits is None or self.window.indexing.is_running():
             return
-        hits = getattr(result, "hits", ())
-        if self.query and hits and not self.opened:
+        if self.query and self.hits:
             self.opened = True
-            self.window.open_article(hits[0].id)
-        elif not (self.query and hits):
+            self.window.open_article(self.hits[0].id)
+        else:
             QTimer.singleShot(400, self.shoot)
 
     def shoot(self) -> None:

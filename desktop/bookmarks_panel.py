@@ -97,6 +97,8 @@ class BookmarksPanel(QWidget):
         self.list.setModel(self._proxy)
         self.list.setAccessibleName("Bookmarks")
         self.list.setUniformItemSizes(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.empty_label = QLabel("No bookmarks yet. Press Ctrl+D on an article to add one.")
         self.empty_label.setWordWrap(True)
         self.open_button = QPushButton("Open", self)

@@ -179,6 +179,7 @@ class MainWindow(QMainWindow):
             ],
             self,
         )
+        self.reader.view.setPlaceholderText("Choose a result to read it here.")
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.results_stack)
         self.splitter.addWidget(self.reader)

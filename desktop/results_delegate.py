@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
+    QColor,
     QMouseEvent,
     QPainter,
     QPalette,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 from desktop.results_model import ResultRole
 
 PADDING = 8
+STAR_COLOR = QColor("#f2b400")
 STAR_WIDTH = 24
 MARK_STYLE = "span.hit { background-color: #ffd54f; color: #1b1b1b; }"
 
@@ -101,7 +103,7 @@ class ResultDelegate(QStyledItemDelegate):
         star = "★" if index.data(ResultRole.BOOKMARKED) else ""
         if star:
             painter.save()
-            painter.setPen(option.palette.color(QPalette.ColorRole.Link))
+            painter.setPen(STAR_COLOR)
             star_rect = QRectF(
                 rect.right() - STAR_WIDTH - PADDING / 2,
                 rect.top() + PADDING,

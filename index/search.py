@@ -126,9 +126,9 @@ def _snippets(hit: WhooshHit, count: int, in_body: bool) -> tuple[str, ...]:
     text = hit.highlights("body", text=body[:SNIPPET_SOURCE_CHARS], top=count) if in_body else ""
     if text:
         return tuple(part.strip() for part in text.split(_SEPARATOR) if part.strip())
+    # The opening of the article (callers mark passages with ellipses themselves).
     opening = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] if len(body) > SNIPPET_CHARS else body
-    ellipsis = "…" if len(body) > len(opening) else ""
-    return (html.escape(" ".join(opening.split()), quote=False) + ellipsis,)
+    return (html.escape(" ".join(opening.split()), quote=False),)
 
 
 def _searches(query: wq.Query, fieldname: str) -> bool:
