@@ -166,6 +166,8 @@ def _respell(searcher: Searcher, word: str) -> str | None:
     """
     reader = searcher.reader()
     own = searcher.doc_frequency(SPELLING_FIELD, word)
+    if own >= 3:
+        return None  # a word the archive uses often is not a misspelling
     for maxdist in (1, 2) if own == 0 else (1,):
         candidates = [
             (searcher.doc_frequency(SPELLING_FIELD, term), term)
