@@ -28,7 +28,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.bookmarks import Bookmark, BookmarkStore
 from desktop.paths import AppPaths
-from index import Library, SearchRequest
+from index import Library, SearchRequest, SearchResult
 from tests.desktop.conftest import WindowFactory
 from tests.robustness.conftest import (
     PYTHON,
@@ -299,8 +299,10 @@ def test_command_lines_adding_bookmarks_at_once_lose_none(bbc_base: Path) -> Non
 
 
 def _damage_index(index_dir: Path, how: str) -> None:
-    segment = next(index_dir.glob("*.seg"))
+    """Damage the table of contents, or the biggest file of a segment (compound or not)."""
     toc = next(index_dir.glob("_MAIN_*.toc"))
+    files = [p for p in index_dir.iterdir() if p.is_file() and p.name.startswith("MAIN_")]
+    segment = max(files, key=lambda p: p.stat().st_size)
     if how == "truncated-segment":
         os.truncate(segment, segment.stat().st_size // 2)
     elif how == "deleted-segment":
@@ -394,7 +396,11 @@ def test_the_window_rebuilds_a_damaged_index_by_itself(
     window.indexing.started.connect(lambda: runs.append(len(runs) + 1))
     try:
         window.search_bar.set_text("government")
-        window.search.search_now()
+        with qtbot.waitSignal(window.search.results, timeout=WAIT_MS) as arrived:
+            window.search.search_now()
+        told = arrived.args[0]
+        assert isinstance(told, SearchResult)
+        assert told.index_damaged, f"the window was told {told.message!r}: it rebuilds nothing"
         qtbot.waitUntil(lambda: bool(runs), timeout=WAIT_MS)
         qtbot.waitUntil(
             lambda: (
