@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.results_model = ResultsModel(self)
         self._jobs: set[Job] = set()
         self._load_generation = 0
+        self._auto_rebuilt = False
         self._loaded: LoadedArticle | None = None
         self._last_result: SearchResult | None = None
         self.setWindowTitle("Reading Room")
@@ -465,7 +466,9 @@ class MainWindow(QMainWindow):
             self.results_model.append(result)
             return
         self._last_result = result
-        if result.index_damaged and not self.indexing.is_running():
+        if result.index_damaged and not self.indexing.is_running() and not self._auto_rebuilt:
+            # Once per session: if the rebuild cannot help (a full disk), no endless loop.
+            self._auto_rebuilt = True
             self.status_label.setText("The index cannot be read; it is being rebuilt…")
             self.indexing.start(rebuild=True)
         self.results_model.reset(result)

@@ -76,9 +76,11 @@ def parse_article(path: Path, kind: str, data: bytes, truncated: bool = False) -
         else:
             kind = "text"
     if kind == "html":
+        if looks_binary(data):
+            raise UnreadableFileError("binary data, not a web page")
         try:
             article = parse_html(data)
-        except NoArticleTextError as error:
+        except (NoArticleTextError, NotTextError) as error:
             raise UnreadableFileError(str(error)) from error
         return _with(article, truncated=truncated)
     try:

@@ -88,8 +88,12 @@ def parse_html(data: bytes) -> ParsedArticle:
     author = str(found.get("author") or "")
     source = str(found.get("sitename") or "")
     date = parse_date_value(found.get("date"))
-    if not text.strip():
-        text = _fallback_text(html)
+    if len(text.split()) < 8:
+        # Next to nothing extracted (a page nested too deep for the extractor, say):
+        # all of the page's visible text, if that says more.
+        fallback = _fallback_text(html)
+        if len(fallback.split()) > len(text.split()):
+            text = fallback
     text = strip_controls(text)
     text = "\n".join(line for line in text.split("\n") if not is_furniture(line)).strip()
     if title.strip():

@@ -118,6 +118,7 @@ class Indexer:
         self._pending_deletes: list[str] = []
         self._pending_problems: list[tuple[str, str, str, int, int]] = []
         self._resolved_problems: list[str] = []
+        self._problem_keys: set[str] = set()  # every file with a problem in this run
         self._batch_docs = 0
         self._batch_started = time.monotonic()
 
@@ -193,6 +194,7 @@ class Indexer:
                 report.problems += 1
                 # Size and time are kept only for lasting failures, to skip them next time.
                 size, mtime = (scanned.size, scanned.mtime_ns) if read.lasting else (-1, -1)
+                self._problem_keys.add(scanned.key)
                 self._pending_problems.append(
                     (scanned.key, scanned.folder, read.reason or "Unreadable", size, mtime)
                 )
@@ -232,13 +234,14 @@ class Indexer:
             for record in gone.values():
                 self._delete(record)
                 report.removed += 1
+        self._problem_keys.update(problem.key for problem in scan_problems)
         for problem in scan_problems:
             self._pending_problems.append((problem.key, problem.folder, problem.reason, -1, -1))
         report.problems += len(scan_problems)
         self._commit()
         with self._catalog.transaction():
             if not report.cancelled:
-                failed = {p[0] for p in self._pending_problems}
+                failed = self._problem_keys
                 stale = [p for p in old_problems if p not in failed and p not in on_disk]
                 self._catalog.delete_problems(stale)
             self._catalog.set_meta("dirty", None if not report.cancelled else "1")

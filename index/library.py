@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -112,16 +113,23 @@ class Library:
     def _open_for_writing(self, rebuild: bool) -> tuple[Index, str | None]:
         """The index to write to, and why it had to be built afresh (None if it did not)."""
         version = self._catalog.get_meta("schema_version")
-        exists = whoosh_index.exists_in(str(self._index_dir))
+        state = self._index_state()
+        exists = state != "missing"
         reason: str | None = "you asked for it" if rebuild else None
-        if not rebuild and exists and version == str(SCHEMA_VERSION):
+        if rebuild:
+            pass
+        elif state == "broken":
+            reason = "its table of contents could not be read"
+        elif self._catalog.get_meta("damaged") == "1":
+            reason = "a search could not read it"
+        elif exists and version == str(SCHEMA_VERSION):
             try:
                 ix = self._open_index()
                 self._check(ix)
                 return ix, None
-            except Exception as error:  # noqa: BLE001 - a damaged index fails in any way
-                reason = f"it could not be read ({type(error).__name__}: {error})"[:200]
-        elif not rebuild and exists:
+            except Exception:  # noqa: BLE001 - a damaged index fails in any way
+                reason = "it could not be read"
+        elif exists:
             reason = "it was made by another version of Reading Room"
         elif not rebuild and self._catalog.count_files():
             reason = "it was missing"
@@ -134,6 +142,7 @@ class Library:
             self._catalog.clear_files()
             self._catalog.set_meta("schema_version", str(SCHEMA_VERSION))
             self._catalog.set_meta("dirty", None)
+            self._catalog.set_meta("damaged", None)
         self._index = ix
         return ix, reason
 
@@ -156,7 +165,14 @@ class Library:
 
     def is_indexed(self) -> bool:
         """Whether an index exists (even an empty one)."""
-        return bool(whoosh_index.exists_in(str(self._index_dir)))
+        return self._index_state() == "ok"
+
+    def _index_state(self) -> str:
+        """ "ok", "missing" or "broken" (a table of contents that cannot be read)."""
+        try:
+            return "ok" if whoosh_index.exists_in(str(self._index_dir)) else "missing"
+        except Exception:  # noqa: BLE001 - a damaged table of contents fails in any way
+            return "broken"
 
     def _searcher(self) -> Searcher | None:
         if not self.is_indexed():
@@ -181,29 +197,31 @@ class Library:
         try:
             searcher = self._searcher()
             if searcher is None:
+                with self._catalog_lock:
+                    indexed_before = self._catalog.count_files() > 0
+                if indexed_before:
+                    return self._damaged(request, "the index is missing")
                 return SearchResult(
                     request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
                 )
             return run_search(searcher, self._parser, request)
-        except Exception as error:  # noqa: BLE001 - reported to the user, never raised
-            damaged = self._is_damaged()
-            message = (
-                "The index cannot be read: it looks damaged. "
-                "Run `readingroom index --rebuild` (the window rebuilds it by itself)."
-                if damaged
-                else f"The search failed ({type(error).__name__}: {error})."
-            )
-            return SearchResult(request.query, 0, 0.0, (), {}, None, message, damaged)
+        except Exception:  # noqa: BLE001 - queries are made safe first: a failure is the index
+            return self._damaged(request, "the index cannot be read")
 
-    def _is_damaged(self) -> bool:
-        """Whether the index fails a fresh read (rather than one search failing)."""
+    def _damaged(self, request: SearchRequest, what: str) -> SearchResult:
+        """Say the index is damaged, and remember it so that the next run rebuilds it."""
         self._drop_searchers()
         self._index = None
         try:
-            self._check(self._open_index())
-        except Exception:  # noqa: BLE001
-            return True
-        return False
+            with self._catalog_lock:
+                self._catalog.set_meta("damaged", "1")
+        except Exception:  # noqa: BLE001, S110 - a read-only catalog: the message still stands
+            pass
+        message = (
+            f"{what.capitalize()}: it looks damaged. `readingroom index` rebuilds it "
+            "(the window does so by itself); bookmarks are kept."
+        )
+        return SearchResult(request.query, 0, 0.0, (), {}, None, message, True)
 
     def count(self) -> int:
         """How many articles are indexed."""
@@ -276,4 +294,5 @@ class Library:
     def problems(self) -> list[Problem]:
         """Files that could not be indexed at the last run, with the reason."""
         with self._catalog_lock:
-            return self._catalog.problems()
+            problems = self._catalog.problems()
+        return [replace(p, path=str(key_to_path(p.path))) for p in problems]

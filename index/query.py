@@ -128,11 +128,27 @@ def build_parser(schema: Schema) -> QueryParser:
     parser.add_plugin(_DatePlugin())
     parser.add_plugin(FieldAliasPlugin(FIELD_ALIASES))
     parser.remove_plugin_class(plugins.BoostPlugin)
+    # Word ranges ("[a TO z]") expand to the whole vocabulary; dates have their own syntax.
+    parser.remove_plugin_class(plugins.RangePlugin)
     return parser
+
+
+def _valid_text(text: str) -> str:
+    """Text typed in a terminal that is not UTF-8 (lone surrogates), read as Windows-1252."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("cp1252", "replace")
+    return text
 
 
 def _normalise(text: str, messages: list[str]) -> str:
     """Make the raw text parseable: length, quotes, `-word`, stray operators."""
+    text = _valid_text(text)
     text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\x00", " ")
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS].rsplit(" ", 1)[0]
