@@ -288,6 +288,10 @@ COMMANDS: dict[str, CommandFunction] = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line (or, without a subcommand, the window)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    # File names that are not UTF-8 are printed as the bytes they are, not refused.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
     parser = build_parser()
     if not any(arg in SUBCOMMANDS for arg in arguments) and not any(
         arg in ("-h", "--help", "--version") for arg in arguments

@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self._jobs: set[Job] = set()
         self._load_generation = 0
         self._auto_rebuilt = False
+        self._closed = False
         self._loaded: LoadedArticle | None = None
         self._last_result: SearchResult | None = None
         self.setWindowTitle("Reading Room")
@@ -352,6 +353,7 @@ class MainWindow(QMainWindow):
         self.settings.set("window/bookmarks_visible", self.bookmarks_dock.isVisible())
         self.settings.set("search/last_query", self.search_bar.edit.text())
         self.watcher.stop()
+        self._closed = True
         super().closeEvent(event)
 
     # library
@@ -462,6 +464,8 @@ class MainWindow(QMainWindow):
             self.empty_label.setText("Searching…")
 
     def _on_results(self, result: SearchResult, append: bool) -> None:
+        if self._closed:
+            return  # a search that finished after the window closed
         if append:
             self.results_model.append(result)
             return

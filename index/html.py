@@ -57,7 +57,10 @@ def _fallback_text(html: str) -> str:
         element.drop_tree()
     text = tree.text_content()
     lines = (line.strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line) or _stripped_text(html)
+    parsed = "\n".join(line for line in lines if line)
+    # libxml2 stops descending past its depth limit: the tag-stripped text may hold more.
+    stripped = _stripped_text(html)
+    return stripped if len(stripped.split()) > len(parsed.split()) else parsed
 
 
 def _stripped_text(html: str) -> str:

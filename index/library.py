@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh import query as wq
 from whoosh.index import Index
 from whoosh.searching import Searcher
 
@@ -168,7 +169,7 @@ class Library:
         return self._index_state() == "ok"
 
     def _index_state(self) -> str:
-        """ "ok", "missing" or "broken" (a table of contents that cannot be read)."""
+        """Whether the index is "ok", "missing" or "broken" (unreadable table of contents)."""
         try:
             return "ok" if whoosh_index.exists_in(str(self._index_dir)) else "missing"
         except Exception:  # noqa: BLE001 - a damaged table of contents fails in any way
@@ -205,8 +206,24 @@ class Library:
                     request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
                 )
             return run_search(searcher, self._parser, request)
-        except Exception:  # noqa: BLE001 - queries are made safe first: a failure is the index
-            return self._damaged(request, "the index cannot be read")
+        except Exception as error:  # noqa: BLE001 - reported to the user, never raised
+            if self._probe_fails():
+                return self._damaged(request, "the index cannot be read")
+            message = f"This search could not be run ({type(error).__name__}); try other words."
+            return SearchResult(request.query, 0, 0.0, (), {}, None, message)
+
+    def _probe_fails(self) -> bool:
+        """Whether the index fails a fresh read (not just one query)."""
+        self._drop_searchers()
+        self._index = None
+        try:
+            ix = self._open_index()
+            self._check(ix)
+            with ix.searcher() as searcher:
+                searcher.search(wq.Every(), limit=1)
+        except Exception:  # noqa: BLE001 - a damaged index fails in any way
+            return True
+        return False
 
     def _damaged(self, request: SearchRequest, what: str) -> SearchResult:
         """Say the index is damaged, and remember it so that the next run rebuilds it."""

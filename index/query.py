@@ -36,6 +36,8 @@ FIELD_ALIASES = {
     "folder": ["dir", "in"],
     "body": ["text", "content"],
 }
+# Fields a query may name; the others are the index's own bookkeeping.
+SEARCHABLE_FIELDS = frozenset({"title", "body", "author", "source", "folder", "date"})
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
 MIN_WILDCARD_PREFIX = 2
@@ -257,6 +259,13 @@ def _bound(node: wq.Query, messages: list[str]) -> wq.Query:
         return node
     if isinstance(node, wq.Every):
         messages.append("A lone * matches nothing; type a word before it.")
+        return LEFT_OUT
+    fieldname = getattr(node, "fieldname", None)
+    if fieldname is not None and fieldname not in SEARCHABLE_FIELDS:
+        messages.append(f"“{fieldname}:” is not something you can search; it was left out.")
+        return LEFT_OUT
+    if fieldname == "date" and not isinstance(node, wq.DateRange | wq.NumericRange):
+        messages.append("A date is written date:2022, date:2022-03 or date:2022-03..2022-05.")
         return LEFT_OUT
     if node.is_leaf():
         return node

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.app import build_window
@@ -63,6 +65,9 @@ class WindowFactory:
             window.indexing.cancel()
             window.indexing.wait(10_000)
             window.close()
+        QThreadPool.globalInstance().waitForDone(10_000)
+        QApplication.processEvents()
+        for window in self.windows:
             window.session.close()
 
 

@@ -6,6 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from index import Library, SearchRequest
 from index.extract import parse_bounded
 
@@ -30,7 +32,9 @@ def test_a_deleted_file_does_not_make_the_next_run_rebuild(tmp_path: Path) -> No
     assert again.rebuilt is None and again.unchanged == 5
 
 
-def test_a_new_file_never_takes_the_id_of_one_that_vanished(tmp_path: Path, monkeypatch) -> None:
+def test_a_new_file_never_takes_the_id_of_one_that_vanished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import index.indexer
 
     folder = tmp_path / "a"
