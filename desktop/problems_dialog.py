@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -14,6 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from index import Problem
+
+
+def display_path(path: str) -> str:
+    """A path as a person can read it: bytes that are not UTF-8 shown as �."""
+    return os.fsencode(path).decode("utf-8", "replace")
 
 
 class ProblemsDialog(QDialog):
@@ -36,7 +43,7 @@ class ProblemsDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for row, problem in enumerate(problems):
-            self.table.setItem(row, 0, QTableWidgetItem(problem.path))
+            self.table.setItem(row, 0, QTableWidgetItem(display_path(problem.path)))
             self.table.setItem(row, 1, QTableWidgetItem(problem.reason))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -25,7 +25,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
-from desktop.problems_dialog import ProblemsDialog
+from desktop.problems_dialog import ProblemsDialog, display_path
 from desktop.reader import MAX_READER_CHARS
 from index import Library, SearchRequest, SearchResult
 from index.extract import MAX_TEXT_BYTES
@@ -543,4 +543,5 @@ def test_the_window_shows_the_hostile_library(
         path_item, reason_item = dialog.table.item(row, 0), dialog.table.item(row, 1)
         assert path_item is not None and reason_item is not None
         listed.add((path_item.text(), reason_item.text()))
-    assert listed and listed == {(problem.path, problem.reason) for problem in problems}
+    expected = {(display_path(problem.path), problem.reason) for problem in problems}
+    assert listed and listed == expected
