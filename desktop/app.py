@@ -37,13 +37,10 @@ def build_window(paths: AppPaths, watch: bool = True) -> MainWindow:
     settings = Settings(paths.settings)
     pool = QThreadPool.globalInstance()
     indexing = IndexingController(paths.basedir)
-    watcher = FolderWatcher()
+    watcher = FolderWatcher(enabled=watch)
     window = MainWindow(session, bookmarks, settings, pool, indexing, watcher)
     indexing.setParent(window)
     watcher.setParent(window)
-    if not watch:
-        watcher.stop()
-        watcher.suspended = True
     return window
 
 

@@ -204,9 +204,8 @@ def _cmd_search(library: Library, args: argparse.Namespace) -> int:
 
 
 def _cmd_show(library: Library, args: argparse.Namespace) -> int:
-    article = library.get(args.article)
+    article = cli_bookmarks.find_article(library, args.article)
     if article is None:
-        print(f"readingroom: no article with id or path {args.article!r}", file=sys.stderr)
         return EXIT_NOT_FOUND
     if args.json:
         print(json.dumps(article.to_json(), ensure_ascii=False, indent=2))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from desktop.bookmarks import Bookmark, BookmarkFileError, BookmarkStore, normalise_tags
-from index import Library
+from index import Article, Library
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -41,9 +41,16 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     printing.add_argument("--highlight", metavar="QUERY", help="keep this query's hits highlighted")
 
 
-def _store(args: argparse.Namespace) -> BookmarkStore:
-    store = BookmarkStore(args.paths.bookmarks)
-    return store
+def find_article(library: Library, reference: str) -> Article | None:
+    """The article with this id or path; if there is none, say so on standard error."""
+    article = library.get(reference)
+    if article is None:
+        _not_found(reference)
+    return article
+
+
+def _not_found(reference: str) -> None:
+    print(f"readingroom: no article with id or path {reference!r}", file=sys.stderr)
 
 
 def _warn(store: BookmarkStore) -> None:
@@ -53,7 +60,7 @@ def _warn(store: BookmarkStore) -> None:
 
 def cmd_bookmarks(library: Library, args: argparse.Namespace) -> int:
     """Run `bookmarks ACTION`."""
-    store = _store(args)
+    store = BookmarkStore(args.paths.bookmarks)
     action = args.bookmarks_action or "list"
     if action == "list":
         bookmarks = store.all()
@@ -81,7 +88,7 @@ def cmd_bookmarks(library: Library, args: argparse.Namespace) -> int:
             print(f"Removed the bookmark of {article_id}")
             return EXIT_OK
         if article is None:
-            print(f"readingroom: no article with id or path {args.article!r}", file=sys.stderr)
+            _not_found(args.article)
             return EXIT_NOT_FOUND
         existing = store.get(article.id)
         merged = normalise_tags((*(existing.tags if existing else ()), *args.tag))
@@ -109,9 +116,8 @@ def cmd_bookmarks(library: Library, args: argparse.Namespace) -> int:
 
 def cmd_print(library: Library, args: argparse.Namespace) -> int:
     """Run `print ID --pdf OUT`."""
-    article = library.get(args.article)
+    article = find_article(library, args.article)
     if article is None:
-        print(f"readingroom: no article with id or path {args.article!r}", file=sys.stderr)
         return EXIT_NOT_FOUND
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

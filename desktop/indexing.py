@@ -57,7 +57,6 @@ class IndexingController(QObject):
         self._again: list[Path] | None = None
         self._cancelled = False
         self._rebuild_again = False
-        self._started_at = 0.0
         self._first_done: tuple[float, int] | None = None
         self._stderr = b""
 
@@ -89,7 +88,6 @@ class IndexingController(QObject):
         self._stderr = b""
         self._report = None
         self._cancelled = False
-        self._started_at = time.monotonic()
         self._first_done = None
         process.start()
         self.started.emit()

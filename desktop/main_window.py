@@ -65,7 +65,6 @@ class LoadedArticle:
     article: Article
     body_spans: list[tuple[int, int]]
     title_spans: list[tuple[int, int]]
-    query: str
 
 
 OPENABLE_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml"})
@@ -119,7 +118,6 @@ class MainWindow(QMainWindow):
         self._auto_rebuilt = False
         self._closed = False
         self._loaded: LoadedArticle | None = None
-        self._last_result: SearchResult | None = None
         self.setWindowTitle("Reading Room")
         self.setObjectName("MainWindow")
         self._build_ui()
@@ -469,7 +467,6 @@ class MainWindow(QMainWindow):
         if append:
             self.results_model.append(result)
             return
-        self._last_result = result
         if result.index_damaged and not self.indexing.is_running() and not self._auto_rebuilt:
             # Once per session: if the rebuild cannot help (a full disk), no endless loop.
             self._auto_rebuilt = True
@@ -547,7 +544,6 @@ class MainWindow(QMainWindow):
                 article,
                 library.hit_spans(query, shown) if query.strip() else [],
                 library.hit_spans(query, article.title) if query.strip() else [],
-                query,
             )
 
         def show(loaded: object) -> None:

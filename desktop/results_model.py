@@ -133,10 +133,6 @@ class ResultsModel(QAbstractListModel):
         """The hit in a row, or None."""
         return self._hits[row] if 0 <= row < len(self._hits) else None
 
-    def row_of(self, article_id: str) -> int:
-        """The row of an article, or -1."""
-        return next((i for i, hit in enumerate(self._hits) if hit.id == article_id), -1)
-
     @property
     def total(self) -> int:
         """How many hits the query has in all."""

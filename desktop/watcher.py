@@ -33,7 +33,7 @@ class FolderWatcher(QObject):
     changed = Signal()
     _raw_change = Signal()
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, enabled: bool = True, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._observer: BaseObserver | None = None
         self._timer = QTimer(self)
@@ -41,13 +41,13 @@ class FolderWatcher(QObject):
         self._timer.setInterval(SETTLE_MS)
         self._timer.timeout.connect(self.changed)
         self._raw_change.connect(self._timer.start)
-        self.suspended = False
+        self._enabled = enabled  # off for screenshots: no watch threads for a one-shot run
 
     def watch(self, folders: list[Path]) -> None:
         """Watch these folders (recursively) instead of the previous ones."""
         self.stop()
         existing = [folder for folder in folders if folder.is_dir()]
-        if not existing:
+        if not existing or not self._enabled:
             return
         observer = Observer()
         handler = _Handler(self._raw_change)
