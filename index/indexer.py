@@ -21,12 +21,16 @@ from whoosh.writing import IndexWriter
 from index.catalog import Catalog, FileRecord
 from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, parse_bounded
 from index.models import ParsedArticle, SyncProgress, SyncReport
+from index.parallel import SegmentWorkers, available_cores, commit_segments
 from index.paths import key_to_path, path_to_key
 from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
 
 BATCH_DOCS = 5000
 BATCH_SECONDS = 60.0
+# A run reading this many files writes its segments in worker processes, one per core.
+PARALLEL_MIN_FILES = 2000
+PARALLEL_BATCH_DOCS = 50_000
 _HASH_CHUNK = 1024 * 1024
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -114,6 +118,8 @@ class Indexer:
         self._index = whoosh_index
         self._catalog = catalog
         self._writer: IndexWriter | None = None
+        self._workers: SegmentWorkers | None = None
+        self._pending_id_deletes: list[str] = []  # deletions a parallel batch commits
         self._pending_files: list[FileRecord] = []
         self._pending_deletes: list[str] = []
         self._pending_problems: list[tuple[str, str, str, int, int]] = []
@@ -183,6 +189,53 @@ class Indexer:
         total = len(to_read)
         if progress is not None:
             progress(SyncProgress(0, total, ""))
+        cores = available_cores()
+        if total >= PARALLEL_MIN_FILES and cores >= 2:
+            self._workers = SegmentWorkers(self._index.storage.folder, cores)
+        try:
+            self._read_all(
+                to_read,
+                known,
+                gone,
+                gone_by_hash,
+                gone_by_inode,
+                ids_in_use,
+                report,
+                progress,
+                should_cancel,
+            )
+            self._problem_keys.update(problem.key for problem in scan_problems)
+            for problem in scan_problems:
+                self._pending_problems.append((problem.key, problem.folder, problem.reason, -1, -1))
+            report.problems += len(scan_problems)
+            self._commit()
+        finally:
+            if self._workers is not None:
+                self._workers.close()
+                self._workers = None
+        with self._catalog.transaction():
+            if not report.cancelled:
+                failed = self._problem_keys
+                stale = [p for p in old_problems if p not in failed and p not in on_disk]
+                self._catalog.delete_problems(stale)
+            self._catalog.set_meta("dirty", None if not report.cancelled else "1")
+        report.elapsed_s = time.monotonic() - started
+        return report
+
+    def _read_all(
+        self,
+        to_read: list[ScannedFile],
+        known: dict[str, FileRecord],
+        gone: dict[str, FileRecord],
+        gone_by_hash: dict[str, list[FileRecord]],
+        gone_by_inode: dict[int, FileRecord],
+        ids_in_use: set[str],
+        report: SyncReport,
+        progress: ProgressCallback | None,
+        should_cancel: CancelCheck | None,
+    ) -> None:
+        """Read, add and delete; everything but the last batch is committed on the way."""
+        total = len(to_read)
         # New files last, so that a changed file keeps its own id before copies claim it.
         to_read.sort(key=lambda s: (s.key not in known, s.key))
         for done, scanned in enumerate(to_read, start=1):
@@ -234,19 +287,6 @@ class Indexer:
             for record in gone.values():
                 self._delete(record)
                 report.removed += 1
-        self._problem_keys.update(problem.key for problem in scan_problems)
-        for problem in scan_problems:
-            self._pending_problems.append((problem.key, problem.folder, problem.reason, -1, -1))
-        report.problems += len(scan_problems)
-        self._commit()
-        with self._catalog.transaction():
-            if not report.cancelled:
-                failed = self._problem_keys
-                stale = [p for p in old_problems if p not in failed and p not in on_disk]
-                self._catalog.delete_problems(stale)
-            self._catalog.set_meta("dirty", None if not report.cancelled else "1")
-        report.elapsed_s = time.monotonic() - started
-        return report
 
     @staticmethod
     def _find_move(
@@ -286,12 +326,17 @@ class Indexer:
         article: ParsedArticle,
         replace: bool,
     ) -> None:
-        writer = self._writer_now()
         fields = document_fields(article_id, scanned, sha256, article)
-        if replace:
-            writer.update_document(**fields)
+        if self._workers is not None:
+            if self._workers.pending == 0:
+                self._batch_started = time.monotonic()
+            if replace:
+                self._pending_id_deletes.append(article_id)
+            self._workers.add(fields)
+        elif replace:
+            self._writer_now().update_document(**fields)
         else:
-            writer.add_document(**fields)
+            self._writer_now().add_document(**fields)
         self._pending_files.append(
             FileRecord(
                 scanned.key,
@@ -307,13 +352,22 @@ class Indexer:
         self._batch_docs += 1
 
     def _delete(self, record: FileRecord) -> None:
-        self._writer_now().delete_by_term("id", record.id)
+        if self._workers is not None:
+            self._pending_id_deletes.append(record.id)
+        else:
+            self._writer_now().delete_by_term("id", record.id)
         self._pending_deletes.append(record.path)
         self._batch_docs += 1
 
     def _maybe_commit(self) -> None:
-        if self._batch_docs >= BATCH_DOCS or (
-            self._writer is not None and time.monotonic() - self._batch_started > BATCH_SECONDS
+        if self._workers is not None:
+            started = self._workers.pending > 0 or bool(self._pending_id_deletes)
+            limit = PARALLEL_BATCH_DOCS
+        else:
+            started = self._writer is not None
+            limit = BATCH_DOCS
+        if self._batch_docs >= limit or (
+            started and time.monotonic() - self._batch_started > BATCH_SECONDS
         ):
             self._commit()
 
@@ -322,6 +376,9 @@ class Indexer:
         if self._writer is not None:
             self._writer.commit()
             self._writer = None
+        if self._workers is not None and (self._workers.pending or self._pending_id_deletes):
+            commit_segments(self._index, self._workers.flush(), self._pending_id_deletes)
+        self._pending_id_deletes.clear()
         with self._catalog.transaction():
             # Deletes first: a moved file's old path may be someone's new path.
             self._catalog.delete_files(self._pending_deletes)

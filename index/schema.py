@@ -10,11 +10,13 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, Schema
 from whoosh.support.charset import accent_map
 
+from index.analysis import FastText
+
 # Bump when the schema or the analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TITLE_BOOST = 3.0
 # Dates sort as numbers; articles without one sort last both ways.
@@ -50,11 +52,11 @@ def build_schema() -> Schema:
         path=ID(stored=True),
         folder=KEYWORD(lowercase=True, commas=True, scorable=False),
         folder_facet=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=text, stored=True, field_boost=TITLE_BOOST),
+        title=FastText(analyzer=text, stored=True, field_boost=TITLE_BOOST),
         title_sort=ID(sortable=True),
-        body=TEXT(analyzer=text, stored=True, spelling=True),
-        author=TEXT(analyzer=name_analyzer(), stored=True),
-        source=TEXT(analyzer=name_analyzer(), stored=True),
+        body=FastText(analyzer=text, stored=True),
+        author=FastText(stemming=False, analyzer=name_analyzer(), stored=True),
+        source=FastText(stemming=False, analyzer=name_analyzer(), stored=True),
         source_facet=ID(stored=True, sortable=True),
         date=DATETIME(stored=True),
         date_newest=NUMERIC(sortable=True, bits=32),

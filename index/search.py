@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from whoosh.qparser import QueryParser
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results, Searcher
 
+from index.analysis import FastText
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.paths import key_to_path
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
@@ -23,8 +25,7 @@ SNIPPET_SURROUND = 70
 SNIPPET_SOURCE_CHARS = 300_000
 SUGGEST_BELOW = 3
 MAX_SUGGEST_WORDS = 12
-# The body's unstemmed words, which Whoosh keeps for spelling.
-SPELLING_FIELD = "spell_body"
+BODY = "body"
 FACETS = {"source": "source_facet", "year": "year", "folder": "folder_facet"}
 _SEPARATOR = "\x1f"
 _WHITESPACE = re.compile(r"\s+")
@@ -163,22 +164,41 @@ def _respell(searcher: Searcher, word: str) -> str | None:
 
     An unknown word takes the best neighbour; a word the archive knows is only
     respelled when it is rare and a neighbour one edit away is far more common.
+    The neighbours are looked for among the body's stems (the index keeps no
+    second, unstemmed word list: see docs/decisions/0011), and the stem found is
+    spelled the way an article that holds it spells it.
     """
-    reader = searcher.reader()
-    own = searcher.doc_frequency(SPELLING_FIELD, word)
+    body: FastText = searcher.schema[BODY]
+    term = body.term_of(word)
+    if term is None:
+        return None  # a stop word
+    own = searcher.doc_frequency(BODY, term)
     if own >= 3:
         return None  # a word the archive uses often is not a misspelling
+    reader = searcher.reader()
     for maxdist in (1, 2) if own == 0 else (1,):
         candidates = [
-            (searcher.doc_frequency(SPELLING_FIELD, term), term)
-            for term in reader.terms_within(SPELLING_FIELD, word, maxdist, prefix=1)
-            if term != word
+            (searcher.doc_frequency(BODY, found), str(found))
+            for found in reader.terms_within(BODY, term, maxdist, prefix=1)
+            if found != term
         ]
         if candidates:
             frequency, best = max(candidates)
             if own == 0 or (own <= 2 and frequency >= 20 * own):
-                return str(best)
+                return _spelled(searcher, best)
             return None
+    return None
+
+
+def _spelled(searcher: Searcher, term: str) -> str | None:
+    """The commonest spelling of an indexed stem in the first article that holds it."""
+    body: FastText = searcher.schema[BODY]
+    for docnum in searcher.docs_for_query(wq.Term(BODY, term)):
+        text = str(searcher.stored_fields(docnum).get(BODY, ""))[:SNIPPET_SOURCE_CHARS]
+        words = Counter(body.words_of(text, term))
+        if words:
+            return max(words, key=lambda w: (words[w], -len(w)))
+        break
     return None
 
 

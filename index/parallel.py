@@ -1,0 +1,189 @@
+"""Write index segments in worker processes, one per core, while the caller reads the files.
+
+Whoosh is pure Python, so one process indexes on one core. For a large run the
+indexer hands its documents to `SegmentWorkers`: each worker process analyses
+the documents it is given and writes them into a Whoosh segment of its own,
+without touching the index's table of contents. At each commit the workers
+finish their segments, and the caller adds them to the index in one atomic
+table-of-contents write, with the batch's deletions (see
+docs/decisions/0011-parallel-segments.md).
+
+A worker creates its segment only when the first documents of a batch arrive,
+so nothing of it is on disk while the caller commits (Whoosh deletes the files
+of segments it does not know at each commit). If the caller dies, the workers
+read the end of their pipe, drop their unfinished segment and exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import shutil
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from whoosh.codec.base import Segment
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import Index
+from whoosh.writing import NO_MERGE, SegmentWriter
+
+CHUNK_DOCS = 100  # documents sent to a worker in one message
+POOL_MB = 96  # Whoosh's in-memory posting pool of each worker, before it spills to disk
+
+
+class WorkerError(RuntimeError):
+    """A worker process failed or vanished; the batch it held is not indexed."""
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_TEMP_PREFIX = "worker-tmp-"
+
+
+class _WorkerStorage(FileStorage):  # type: ignore[misc]  # Whoosh has no type information
+    """The index folder, with temporary files in a folder of this worker's own.
+
+    Whoosh gives every writer of an index the same temporary folder and deletes
+    it when one of them finishes, under the feet of the others.
+    """
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        return super().temp_storage(f"{_TEMP_PREFIX}{os.getpid()}-{name or 'tmp'}")
+
+
+def _worker_main(connection: Connection, index_dir: str) -> None:
+    """Receive documents, write them into a segment, hand the segment over on "flush"."""
+    from index.whoosh_fixes import apply
+
+    apply()
+    ix = _WorkerStorage(index_dir).open_index()
+    writer: SegmentWriter | None = None
+    try:
+        while True:
+            try:
+                message, payload = connection.recv()
+            except (EOFError, OSError):
+                return  # the caller is gone: `finally` drops the unfinished segment
+            if message == "docs":
+                if writer is None:
+                    writer = SegmentWriter(ix, _lk=False, limitmb=POOL_MB)
+                for fields in payload:
+                    writer.add_document(**fields)
+            elif message == "flush":
+                segment = writer._finalize_segment() if writer is not None else None
+                if writer is not None:
+                    writer._tempstorage.destroy()
+                writer = None
+                connection.send(("segment", segment))
+            else:  # "stop"
+                return
+    except Exception:  # noqa: BLE001 - reported to the caller, who decides
+        with contextlib.suppress(OSError):  # unless the caller is gone
+            connection.send(("error", traceback.format_exc()))
+    finally:
+        if writer is not None:
+            writer.cancel()
+        connection.close()
+
+
+class SegmentWorkers:
+    """Worker processes that each write their own segment of one index."""
+
+    def __init__(self, index_dir: str, count: int) -> None:
+        for leftover in Path(index_dir).glob(f"{_TEMP_PREFIX}*"):  # from a run that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        context = multiprocessing.get_context("spawn")  # no inherited threads or locks
+        self._connections: list[Connection] = []
+        self._processes: list[Any] = []
+        for _ in range(count):
+            ours, theirs = context.Pipe()
+            process = context.Process(
+                target=_worker_main, args=(theirs, index_dir), daemon=True, name="index-writer"
+            )
+            process.start()
+            theirs.close()
+            self._connections.append(ours)
+            self._processes.append(process)
+        self._chunks: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+        self._next = 0
+        self.pending = 0  # documents handed out since the last flush
+
+    def add(self, fields: dict[str, Any]) -> None:
+        """Queue one document; documents go out in chunks, round robin."""
+        chunk = self._chunks[self._next]
+        chunk.append(fields)
+        self.pending += 1
+        if len(chunk) >= CHUNK_DOCS:
+            self._send(self._next, ("docs", chunk))
+            self._chunks[self._next] = []
+            self._next = (self._next + 1) % len(self._chunks)
+
+    def _send(self, worker: int, message: tuple[str, Any]) -> None:
+        try:
+            self._connections[worker].send(message)
+        except OSError as error:
+            raise WorkerError(f"an indexing process stopped ({error})") from error
+
+    def flush(self) -> list[Segment]:
+        """Finish every worker's segment; the segments are not in the index yet."""
+        for worker, chunk in enumerate(self._chunks):
+            if chunk:
+                self._send(worker, ("docs", chunk))
+                self._chunks[worker] = []
+        for worker in range(len(self._connections)):
+            self._send(worker, ("flush", None))
+        segments: list[Segment] = []
+        errors: list[str] = []
+        for connection in self._connections:
+            try:
+                kind, payload = connection.recv()
+            except (EOFError, OSError) as error:
+                errors.append(f"an indexing process stopped ({error or 'no answer'})")
+                continue
+            if kind == "error":
+                errors.append(str(payload))
+            elif payload is not None:
+                segments.append(payload)
+        if errors:
+            raise WorkerError("\n".join(errors))
+        self.pending = 0
+        return segments
+
+    def close(self) -> None:
+        """Stop the workers; a segment they had not flushed is dropped."""
+        for connection in self._connections:
+            with contextlib.suppress(OSError):  # already gone
+                connection.send(("stop", None))
+            connection.close()
+        for process in self._processes:
+            process.join(timeout=10)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def commit_segments(ix: Index, segments: list[Segment], deleted_ids: list[str]) -> None:
+    """Add finished segments to the index and delete documents, in one table-of-contents write.
+
+    The caller holds the library's writer lock; Whoosh's own lock is taken too.
+    """
+    writer = ix.writer()
+    try:
+        for article_id in deleted_ids:
+            writer.delete_by_term("id", article_id)
+        kept = writer._merge_segments(NO_MERGE, False, False)
+        writer._close_segment()
+        writer._commit_toc(kept + segments)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer._finish()

@@ -1,0 +1,69 @@
+"""The fast indexing analysis gives exactly the terms, weights and positions of Whoosh's chain."""
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.fields import TEXT
+
+from index.analysis import FastText
+from index.decode import decode_bytes
+from index.schema import TITLE_BOOST, name_analyzer, text_analyzer
+
+
+def both(text: str, stemming: bool = True, boost: float = 1.0) -> tuple[list, list]:
+    analyzer = text_analyzer() if stemming else name_analyzer()
+    fast = FastText(stemming=stemming, analyzer=analyzer, field_boost=boost)
+    plain = TEXT(analyzer=analyzer, field_boost=boost)
+    return sorted(fast.index(text)), sorted(plain.index(text))
+
+
+def test_the_seed_articles_index_the_same(corpora: Path) -> None:
+    for path in sorted((corpora / "seeds").iterdir()):
+        text = decode_bytes(path.read_bytes()).text
+        fast, plain = both(text)
+        assert fast == plain
+        assert len(fast) > 100  # a real article, not an empty comparison
+        fast, plain = both(text, stemming=False, boost=TITLE_BOOST)
+        assert fast == plain
+
+
+def test_bbc_articles_index_the_same(corpora: Path) -> None:
+    paths = sorted((corpora / "bbc").rglob("*.txt"))[::50]
+    assert len(paths) > 40
+    for path in paths:
+        text = decode_bytes(path.read_bytes()).text
+        assert both(text)[0] == both(text)[1], path
+
+
+def test_legacy_encoded_texts_index_the_same(corpora: Path) -> None:
+    paths = sorted(p for p in (corpora / "encodings").rglob("*") if p.is_file())[::10]
+    assert len(paths) > 20
+    for path in paths:
+        text = decode_bytes(path.read_bytes()[:20_000]).text
+        fast, plain = both(text)
+        assert fast == plain, path
+
+
+def test_leading_stop_words_keep_their_place() -> None:
+    fast, plain = both("The cat and the hat. İstanbul, café* e.g. U.S.A. x")
+    assert fast == plain
+    terms = dict((term, value) for term, _freq, _weight, value in fast)
+    assert b"cat" in terms and b"cafe*" in terms and b"the" not in terms
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["the", "a", "Of", "and", "İ", "ß", "Ǆ", "café", "*", ".", "e.g", " "]),
+            st.text(max_size=12),
+        ),
+        max_size=40,
+    ),
+    st.booleans(),
+)
+def test_any_text_indexes_the_same(pieces: list[str], stemming: bool) -> None:
+    text = " ".join(pieces)
+    fast, plain = both(text, stemming=stemming)
+    assert fast == plain
