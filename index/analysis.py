@@ -15,7 +15,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from whoosh.analysis import STOP_WORDS
+from whoosh import highlight
+from whoosh.analysis import STOP_WORDS, Token
 from whoosh.fields import TEXT
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
@@ -68,6 +69,37 @@ class _Terms:
         return found
 
 
+class FastHighlighter(highlight.Highlighter):  # type: ignore[misc]  # no type information
+    """Whoosh's highlighter, tokenizing a FastText field in one loop instead of the chain."""
+
+    def highlight_hit(
+        self,
+        hitobj: Any,
+        fieldname: str,
+        text: str | None = None,
+        top: int = 3,
+        minscore: int = 1,
+        strict_phrase: bool = False,
+    ) -> str:
+        """The best passages of a hit's field, formatted."""
+        results = hitobj.results
+        field = results.searcher.schema[fieldname]
+        if not isinstance(field, FastText) or strict_phrase:
+            return str(super().highlight_hit(hitobj, fieldname, text, top, minscore, strict_phrase))
+        if text is None:
+            text = str(hitobj[fieldname])
+        if results.has_matched_terms():
+            bterms = [term for term in results.matched_terms() if term[0] == fieldname]
+        else:
+            bterms = results.query_terms(expand=True, fieldname=fieldname)
+        words = frozenset(field.from_bytes(term[1]) for term in bterms)
+        tokens = highlight.set_matched_filter(field.highlight_tokens(text), words)
+        tokens = self._merge_matched_tokens(tokens)
+        fragments = self.fragmenter.fragment_tokens(text, tokens)
+        best = highlight.top_fragments(fragments, top, self.scorer, self.order, minscore=minscore)
+        return str(self.formatter.format(best))
+
+
 class FastText(TEXT):  # type: ignore[misc]  # Whoosh has no type information
     """A TEXT field indexed by `_Terms` instead of its analyzer chain.
 
@@ -101,6 +133,32 @@ class FastText(TEXT):  # type: ignore[misc]  # Whoosh has no type information
         """The words of `text` (lower-cased) that are indexed as `term`, as often as they occur."""
         terms = self._term_maker()
         return [word.lower() for word in WORD.findall(text) if terms.term(word) == term]
+
+    def highlight_tokens(self, text: str) -> Iterator[Token]:
+        """The tokens Whoosh's chain gives a highlighter: stop words too, marked stopped.
+
+        One Token object is reused, as Whoosh's tokenizer does.
+        """
+        terms = self._term_maker()
+        token = Token(positions=True, chars=True, removestops=False, mode="index")
+        pos = -1
+        for index, match in enumerate(WORD.finditer(text)):
+            word = match.group()
+            term = terms.cache.get(word, _MISSING)
+            if term is _MISSING:
+                term = terms.term(word)
+            token.startchar, token.endchar = match.span()
+            token.boost = 1.0
+            if term is None:
+                token.text = word.lower().translate(accent_map)
+                token.stopped = True
+                token.pos = index
+            else:
+                pos = index if pos < 0 else pos + 1
+                token.text = term
+                token.stopped = False
+                token.pos = pos
+            yield token
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         """(term bytes, frequency, weight, encoded positions) for each term of `value`."""

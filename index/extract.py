@@ -38,9 +38,11 @@ class UnreadableFileError(Exception):
     """A file that cannot be indexed; the message is the reason, in the user's words."""
 
 
-def kind_of(path: Path) -> str | None:
+def kind_of(path: Path | str) -> str | None:
     """The reader a file name calls for: "text", "markdown", "html", "sniff", or None (skip)."""
-    suffix = path.suffix.lower()
+    name = path.name if isinstance(path, Path) else path
+    dot = name.rfind(".")
+    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # as `Path.suffix`
     if suffix in (".md", ".markdown"):
         return "markdown"
     if suffix in TEXT_SUFFIXES:

@@ -79,6 +79,11 @@ def folder_label(root: str, path: Path) -> str:
     return path_to_key("/".join(parts))
 
 
+def _sort_key(title: str) -> bytes:
+    """A title as it sorts: case folded, opening quotes and brackets ignored; no title last."""
+    return (title.casefold().lstrip("'\"‘“([ ").strip() or "~").encode("utf-8", "replace")
+
+
 def document_fields(
     article_id: str, scanned: ScannedFile, sha256: str, article: ParsedArticle
 ) -> dict[str, Any]:
@@ -94,7 +99,7 @@ def document_fields(
         "folder": ",".join(sorted(k.replace(",", " ") for k in keywords)),
         "folder_facet": label,
         "title": article.title,
-        "title_sort": article.title.casefold().lstrip("'\"‘“([ ").strip() or "~",
+        "title_sort": _sort_key(article.title),
         "body": article.text,
         "author": article.author or "",
         "source": article.source or "",

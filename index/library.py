@@ -261,10 +261,17 @@ class Library:
             return None
         fields = searcher.document(id=id_or_path)
         if fields is None:
+            # Paths are not indexed (never searched): the catalog knows them.
             candidate = Path(id_or_path).expanduser()
-            fields = searcher.document(path=path_to_key(candidate.absolute()))
-            if fields is None and candidate.exists():
-                fields = searcher.document(path=path_to_key(candidate.resolve()))
+            keys = [path_to_key(candidate.absolute())]
+            if candidate.exists():
+                keys.append(path_to_key(candidate.resolve()))
+            for key in keys:
+                with self._catalog_lock:
+                    record = self._catalog.file_by_path(key)
+                if record is not None:
+                    fields = searcher.document(id=record.id)
+                    break
         if fields is None:
             return None
         with self._catalog_lock:

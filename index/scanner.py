@@ -21,12 +21,17 @@ class ScannedFile:
     """An article file found on disk, with what `stat` says of it."""
 
     key: str
-    path: Path
+    fs_path: str  # as the operating system gave it
     folder: str
     kind: str
     size: int
     mtime_ns: int
     inode: int
+
+    @property
+    def path(self) -> Path:
+        """The file's path."""
+        return Path(self.fs_path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +89,15 @@ def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterat
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            path = Path(entry.path)
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if depth + 1 > MAX_DEPTH:
                         reason = f"Folder nested deeper than {MAX_DEPTH} levels: not read"
-                        on_problem(ScanProblem(path_to_key(path), folder, reason))
+                        on_problem(ScanProblem(path_to_key(entry.path), folder, reason))
                     else:
-                        subdirs.append(path)
+                        subdirs.append(Path(entry.path))
                     continue
-                kind = kind_of(path)
+                kind = kind_of(entry.name)
                 if kind is None:
                     continue
                 info = entry.stat(follow_symlinks=True)
@@ -102,18 +106,18 @@ def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterat
                     reason = "A symbolic link whose target is missing"
                 else:
                     reason = describe_os_error(error)
-                on_problem(ScanProblem(path_to_key(path), folder, reason))
+                on_problem(ScanProblem(path_to_key(entry.path), folder, reason))
                 continue
             if stat.S_ISDIR(info.st_mode):
                 continue  # a link to a folder: not followed
             if not stat.S_ISREG(info.st_mode):
                 if kind != "sniff":
                     reason = "Not a regular file (a pipe, socket or device)"
-                    on_problem(ScanProblem(path_to_key(path), folder, reason))
+                    on_problem(ScanProblem(path_to_key(entry.path), folder, reason))
                 continue
             yield ScannedFile(
-                key=path_to_key(path),
-                path=path,
+                key=path_to_key(entry.path),
+                fs_path=entry.path,
                 folder=folder,
                 kind=kind,
                 size=info.st_size,

@@ -10,13 +10,14 @@ from whoosh.analysis import (
     StemFilter,
     StopFilter,
 )
-from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, Schema
+from whoosh.columns import NumericColumn, RefBytesColumn, VarBytesColumn
+from whoosh.fields import COLUMN, DATETIME, ID, KEYWORD, STORED, Schema
 from whoosh.support.charset import accent_map
 
 from index.analysis import FastText
 
 # Bump when the schema or the analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TITLE_BOOST = 3.0
 # Dates sort as numbers; articles without one sort last both ways.
@@ -49,20 +50,20 @@ def build_schema() -> Schema:
     text = text_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        path=ID(stored=True),
+        path=STORED(),  # kept, never searched: not indexed
         folder=KEYWORD(lowercase=True, commas=True, scorable=False),
         folder_facet=ID(stored=True, sortable=True),
         title=FastText(analyzer=text, stored=True, field_boost=TITLE_BOOST),
-        title_sort=ID(sortable=True),
+        title_sort=COLUMN(VarBytesColumn()),  # UTF-8; sorting only
         body=FastText(analyzer=text, stored=True),
         author=FastText(stemming=False, analyzer=name_analyzer(), stored=True),
         source=FastText(stemming=False, analyzer=name_analyzer(), stored=True),
-        source_facet=ID(stored=True, sortable=True),
+        source_facet=ID(stored=True, sortable=RefBytesColumn()),  # few outlets
         date=DATETIME(stored=True),
-        date_newest=NUMERIC(sortable=True, bits=32),
-        date_oldest=NUMERIC(sortable=True, bits=32),
-        year=ID(stored=True, sortable=True),
-        sha256=ID(stored=True),
+        date_newest=COLUMN(NumericColumn("I")),  # sorting only
+        date_oldest=COLUMN(NumericColumn("I")),
+        year=ID(stored=True, sortable=RefBytesColumn()),
+        sha256=STORED(),
         words=STORED(),
         truncated=STORED(),
     )

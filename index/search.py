@@ -15,7 +15,7 @@ from whoosh.qparser import QueryParser
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results, Searcher
 
-from index.analysis import FastText
+from index.analysis import FastHighlighter, FastText
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.paths import key_to_path
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
@@ -52,7 +52,7 @@ class MarkFormatter(highlight.Formatter):  # type: ignore[misc]
         return html.escape(_WHITESPACE.sub(" ", text), quote=False)
 
 
-_TITLE_HIGHLIGHTER = highlight.Highlighter(
+_TITLE_HIGHLIGHTER = FastHighlighter(
     fragmenter=highlight.WholeFragmenter(), formatter=MarkFormatter()
 )
 
@@ -235,10 +235,10 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
         terms=True,
         groupedby=_facet_groups(counted_here),
     )
-    results.fragmenter = highlight.ContextFragmenter(
-        maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND
+    results.highlighter = FastHighlighter(
+        fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND),
+        formatter=MarkFormatter(),
     )
-    results.formatter = MarkFormatter()
     total = len(results)
     page = results[request.offset : request.offset + request.limit]
     in_title, in_body = _searches(query, "title"), _searches(query, "body")

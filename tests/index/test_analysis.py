@@ -67,3 +67,35 @@ def test_any_text_indexes_the_same(pieces: list[str], stemming: bool) -> None:
     text = " ".join(pieces)
     fast, plain = both(text, stemming=stemming)
     assert fast == plain
+
+
+def test_fast_highlighting_gives_whooshs_passages(corpora: Path, tmp_path: Path) -> None:
+    """The same passages, marked the same, as Whoosh's highlighter on real articles."""
+    from whoosh import highlight
+
+    from index import Library
+    from index.analysis import FastHighlighter
+    from index.search import SNIPPET_CHARS, SNIPPET_SURROUND, MarkFormatter
+
+    library = Library(tmp_path / "data")
+    library.add_folder(corpora / "bbc" / "tech")
+    library.sync()
+    searcher = library._searcher()
+    compared = 0
+    for text in ("mobile phone", "games OR music", '"broadband"', "comput*", "title:apple"):
+        query = library._parser.parse(text)
+        results = searcher.search(query, limit=10, terms=True)
+        for field in ("body", "title"):
+            made = []
+            for highlighter in (highlight.Highlighter, FastHighlighter):
+                results.highlighter = highlighter(
+                    fragmenter=highlight.ContextFragmenter(
+                        maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND
+                    ),
+                    formatter=MarkFormatter(),
+                )
+                made.append([hit.highlights(field, top=3) for hit in results])
+            assert made[0] == made[1], (text, field)
+            compared += sum(1 for passage in made[1] if "<mark>" in passage)
+    library.close()
+    assert compared > 40
