@@ -32,10 +32,13 @@ import math
 import multiprocessing
 import os
 import platform
+import re
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -111,7 +114,10 @@ class SideResult(TypedDict):
     segments: int
     rss_after_index: int
     rss_peak: int
+    tree_peak: int
+    rss_idle: int
     resync_s: list[float]
+    resync_changed_s: float
     latencies: dict[str, list[float]]
     queries: list[QueryStat]
 
@@ -142,6 +148,97 @@ def percentile(samples: Sequence[float], pct: float) -> float:
     ordered = sorted(samples)
     rank = max(1, math.ceil(pct / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+class TreeMemory:
+    """Samples the resident memory of this process and all its descendants, summed.
+
+    Shared pages (libraries) count once per process, so the figure errs high.
+    """
+
+    def __init__(self, interval: float = 0.25) -> None:
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss_bytes(os.getpid()))
+            self._stop.wait(self.interval)
+
+
+def tree_rss_bytes(root: int) -> int:
+    """The summed RSS of a process and its descendants (Linux /proc; 0 elsewhere)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            pid = int(entry.name)
+            parents[pid] = int(fields[1])
+            rss[pid] = int(fields[21]) * page
+    tree = {root}
+    grew = True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def current_rss_bytes() -> int:
+    """This process's resident memory now (Linux; the peak elsewhere)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return peak_rss_bytes()
+
+
+def change_some_files(folder: Path) -> tuple[int, int, int]:
+    """Change 10 files, add 5 and delete 5, as a user's day might; never in place.
+
+    The corpus copy is made of hard links, so a changed file is written anew and
+    renamed over its link: the original corpus is never touched.
+    """
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    changed, deleted = files[1::997][:10], files[3::991][-5:]
+    for path in changed:
+        fresh = path.with_name(path.name + ".new")
+        fresh.write_bytes(path.read_bytes() + b"\n\nUpdated: a correction was added.\n")
+        fresh.replace(path)
+    for number in range(5):
+        (files[0].parent / f"added-{number}.txt").write_text(
+            f"A new article {number}\n\nThe benchmark wrote this article about zeppelins.\n",
+            encoding="utf-8",
+        )
+    for path in deleted:
+        path.unlink()
+    return len(changed), 5, len(deleted)
+
+
+def idle_memory(data_dir: str, queries: list[str]) -> int:
+    """RSS of a fresh process that opened the index and ran every query once (the app's core)."""
+    from index import Library, SearchRequest
+
+    library = Library(Path(data_dir))
+    for text in queries:
+        library.search(SearchRequest(text, limit=HITS, snippets=SNIPPETS))
+    rss = current_rss_bytes()
+    library.close()
+    return rss
 
 
 def load_queries(path: Path) -> list[str]:
@@ -217,7 +314,8 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
     library = Library(Path(data_dir))
     library.add_folder(Path(folder))
     started = time.perf_counter()
-    report = library.sync(progress=progress)
+    with TreeMemory() as memory:
+        report = library.sync(progress=progress)
     index_s = time.perf_counter() - started
     rss_after_index = peak_rss_bytes()
     articles = library.count()
@@ -240,6 +338,15 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
                 f"  [engine] WARNING: the re-sync of an unchanged folder changed something: {again}"
             )
     say(f"  [engine] re-sync of the unchanged library: {resync_s[0]:.2f} s")
+    changed, added, deleted = change_some_files(Path(folder))
+    started = time.perf_counter()
+    after = library.sync()
+    resync_changed_s = time.perf_counter() - started
+    say(
+        f"  [engine] re-sync after {changed} changed, {added} added, {deleted} deleted: "
+        f"{resync_changed_s:.2f} s ({after.updated} updated, {after.added} added, "
+        f"{after.removed} removed)"
+    )
 
     runners: dict[str, Callable[[str], object]] = {
         MODES[0]: lambda q: library.search(SearchRequest(q, limit=HITS, snippets=SNIPPETS)),
@@ -268,7 +375,10 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
         segments=segments,
         rss_after_index=rss_after_index,
         rss_peak=peak_rss_bytes(),
+        tree_peak=memory.peak,
+        rss_idle=0,
         resync_s=resync_s,
+        resync_changed_s=resync_changed_s,
         latencies=latencies,
         queries=stats,
     )
@@ -290,13 +400,15 @@ def run_baseline(paths: list[str], index_dir: str, queries: list[str], repeats: 
     ticker = Ticker("baseline")
     started = time.perf_counter()
     ix = whoosh_index.create_in(index_dir, schema)
-    writer = ix.writer()
-    for done, path in enumerate(paths, start=1):
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-        title, _, body = text.partition("\n")
-        writer.add_document(path=path, title=title.strip(), body=body.strip())
-        ticker(done, len(paths))
-    writer.commit()
+    with TreeMemory() as memory:
+        writer = ix.writer()
+        for done, path in enumerate(paths, start=1):
+            with contextlib.suppress(OSError):  # deleted by the engine's change step
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+                title, _, body = text.partition("\n")
+                writer.add_document(path=path, title=title.strip(), body=body.strip())
+            ticker(done, len(paths))
+        writer.commit()
     index_s = time.perf_counter() - started
     rss_after_index = peak_rss_bytes()
     say(f"  [baseline] indexed {len(paths):,} articles in {index_s:.1f} s")
@@ -337,13 +449,77 @@ def run_baseline(paths: list[str], index_dir: str, queries: list[str], repeats: 
         segments=segments,
         rss_after_index=rss_after_index,
         rss_peak=peak_rss_bytes(),
+        tree_peak=memory.peak,
+        rss_idle=current_rss_bytes(),
         resync_s=[],
+        resync_changed_s=0.0,
         latencies=latencies,
         queries=stats,
     )
 
 
-def in_child(function: Callable[..., SideResult], *args: Any) -> SideResult:
+_RECOLL_COUNT = re.compile(r"^(\d+) results", re.MULTILINE)
+
+
+def run_recoll(folder: str, confdir: str, queries: list[str], repeats: int) -> SideResult:
+    """Index the folder with Recoll (`recollindex`) and time `recollq` for each query.
+
+    A query's time includes starting `recollq` (Recoll's command-line query tool),
+    which Recoll's own window does not pay; its p50 is an upper bound.
+    """
+    conf = Path(confdir)
+    conf.mkdir(parents=True)
+    (conf / "recoll.conf").write_text(
+        f"topdirs = {folder}\nloglevel = 1\nidxflushmb = 50\n", encoding="utf-8"
+    )
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    started = time.perf_counter()
+    with TreeMemory() as memory:
+        subprocess.run(["recollindex", "-c", confdir, "-z"], check=True, **quiet)  # type: ignore[call-overload]
+    index_s = time.perf_counter() - started
+    say(f"  [recoll] indexed in {index_s:.1f} s")
+
+    def run(text: str) -> str:
+        done = subprocess.run(
+            ["recollq", "-c", confdir, "-n", str(HITS), "-A", text],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return done.stdout
+
+    latencies, medians = time_queries(queries, {MODES[0]: run}, repeats)
+    latencies[MODES[1]] = []
+    stats = []
+    for text, median in zip(queries, medians[MODES[0]], strict=True):
+        found = _RECOLL_COUNT.search(run(text))
+        stats.append(
+            QueryStat(
+                query=text, total=int(found.group(1)) if found else 0, median_ms=median, note=""
+            )
+        )
+    everything = _RECOLL_COUNT.search(run("*"))  # may be refused: counted from the files then
+    articles = int(everything.group(1)) if everything else 0
+    say("  [recoll] queries done")
+    return SideResult(
+        name="Recoll",
+        articles=articles,
+        problems=0,
+        index_s=index_s,
+        index_bytes=dir_bytes(conf),
+        segments=0,
+        rss_after_index=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+        rss_peak=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+        tree_peak=memory.peak,
+        rss_idle=0,
+        resync_s=[],
+        resync_changed_s=0.0,
+        latencies=latencies,
+        queries=stats,
+    )
+
+
+def in_child(function: Callable[..., Any], *args: Any) -> Any:
     """Run one side in a freshly spawned process, so that its memory figures are its own."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
@@ -391,81 +567,81 @@ def latency_text(side: SideResult, mode: str) -> str:
 def rows_of(side: SideResult, total_bytes: int) -> dict[str, tuple[str, float]]:
     """The figures of one side: label -> (text, number used for the ratio)."""
     seconds = side["index_s"]
+    articles = side["articles"]
     rows: dict[str, tuple[str, float]] = {
-        "articles indexed": (f"{side['articles']:,}", side["articles"]),
+        "articles indexed": (f"{articles:,}", articles),
         "index time, s": (f"{seconds:.1f}", seconds),
-        "articles/s": (f"{side['articles'] / seconds:,.0f}", side["articles"] / seconds),
+        "articles/s": (f"{articles / seconds:,.0f}", articles / seconds),
         "MB/s": (f"{total_bytes / MB / seconds:.2f}", total_bytes / MB / seconds),
         "index size on disk, MB": (f"{side['index_bytes'] / MB:.1f}", side["index_bytes"]),
-        "index segments": (f"{side['segments']}", side["segments"]),
-        "peak RSS after indexing, MB": (
-            f"{side['rss_after_index'] / MB:.0f}",
-            side["rss_after_index"],
+        "index size / corpus size": (
+            f"{side['index_bytes'] / total_bytes:.2f}",
+            side["index_bytes"] / total_bytes,
         ),
-        "peak RSS at the end, MB": (f"{side['rss_peak'] / MB:.0f}", side["rss_peak"]),
+        "index segments": (f"{side['segments']}", side["segments"]),
+        "peak memory while indexing (all processes), MB": (
+            f"{side['tree_peak'] / MB:.0f}",
+            side["tree_peak"],
+        ),
+        "memory of a process searching the index, MB": (
+            f"{side['rss_idle'] / MB:.0f}" if side["rss_idle"] else "n/a",
+            side["rss_idle"],
+        ),
     }
     if side["resync_s"]:
         runs = ", ".join(f"{s:.2f}" for s in side["resync_s"])
         rows["re-sync unchanged, s"] = (runs, side["resync_s"][0])
+        rows["re-sync after 10 changed, 5 added, 5 deleted, s"] = (
+            f"{side['resync_changed_s']:.2f}",
+            side["resync_changed_s"],
+        )
     else:
         rows["re-sync unchanged, s"] = ("n/a", 0.0)
+        rows["re-sync after 10 changed, 5 added, 5 deleted, s"] = ("n/a", 0.0)
     for mode in MODES:
         samples = side["latencies"][mode]
-        rows[f"query p50/p95/max ms, {mode}"] = (latency_text(side, mode), percentile(samples, 50))
+        text = latency_text(side, mode) if samples else "n/a"
+        rows[f"query p50/p95/max ms, {mode}"] = (text, percentile(samples, 50))
     return rows
 
 
-def print_comparison(engine: SideResult, baseline: SideResult | None, total_bytes: int) -> None:
-    """The figures side by side, then per query."""
-    ours = rows_of(engine, total_bytes)
-    theirs = rows_of(baseline, total_bytes) if baseline else {}
-    width = max(len(label) for label in ours)
+def print_comparison(sides: list[SideResult], total_bytes: int) -> None:
+    """The figures side by side, with the engine's ratio to each other side; then per query."""
+    table = [rows_of(side, total_bytes) for side in sides]
+    engine, others = table[0], table[1:]
+    width = max(len(label) for label in engine)
     say("")
     say("== Figures ==")
-    say(f"{'':{width}}  {'engine':>24}  {'plain Whoosh':>24}  {'engine/plain':>12}")
-    for label, (text, number) in ours.items():
-        other_text, other_number = theirs.get(label, ("-", 0.0))
-        ratio = fmt_ratio(number, other_number) if baseline and label != "articles indexed" else ""
-        say(f"{label:{width}}  {text:>24}  {other_text:>24}  {ratio:>12}")
-    say("(query ratio: of the p50s; MB = 10^6 bytes)")
+    header = "".join(f"  {side['name']:>22}" for side in sides)
+    ratios = "".join(f"  {'engine/' + side['name']:>20}" for side in sides[1:])
+    say(f"{'':{width}}{header}{ratios}")
+    for label, (text, number) in engine.items():
+        cells = f"  {text:>22}" + "".join(f"  {other[label][0]:>22}" for other in others)
+        parts = [
+            "" if label == "articles indexed" else fmt_ratio(number, other[label][1])
+            for other in others
+        ]
+        say(f"{label:{width}}{cells}" + "".join(f"  {part:>20}" for part in parts))
+    say("(ratios of the p50s for queries; MB = 10^6 bytes)")
 
     say("")
-    say(f"== Per query: hits, median ms ({MODES[0]}) ==")
-    qwidth = max(len(stat["query"]) for stat in engine["queries"])
-    other = {stat["query"]: stat for stat in baseline["queries"]} if baseline else {}
-    say(f"{'query':{qwidth}}  {'engine hits':>11} {'ms':>8}  {'plain hits':>10} {'ms':>8}  note")
-    for stat in engine["queries"]:
-        plain = other.get(stat["query"])
-        plain_text = f"{plain['total']:>10,} {plain['median_ms']:>8.1f}" if plain else f"{'-':>19}"
-        say(
-            f"{stat['query']:{qwidth}}  {stat['total']:>11,} {stat['median_ms']:>8.1f}  "
-            f"{plain_text}  {stat['note']}"
-        )
+    say(f"== Per query: hits and median ms ({MODES[0]}) ==")
+    qwidth = max(len(stat["query"]) for stat in sides[0]["queries"])
+    say(f"{'query':{qwidth}}" + "".join(f"  {side['name'][:14]:>14} {'ms':>7}" for side in sides))
+    by_query = [{stat["query"]: stat for stat in side["queries"]} for side in sides]
+    for stat in sides[0]["queries"]:
+        cells = ""
+        for stats in by_query:
+            found = stats.get(stat["query"])
+            cells += f"  {found['total']:>14,} {found['median_ms']:>7.1f}" if found else "  -"
+        say(f"{stat['query']:{qwidth}}{cells}  {stat['note']}")
 
 
 def print_markdown(
-    corpus: str,
-    files: int,
-    total_bytes: int,
-    engine: SideResult,
-    baseline: SideResult | None,
-    repeats: int,
-    queries: int,
+    corpus: str, files: int, total_bytes: int, sides: list[SideResult], repeats: int, queries: int
 ) -> None:
-    """A short markdown table of the comparison, for a closing note."""
-    ours = rows_of(engine, total_bytes)
-    theirs = rows_of(baseline, total_bytes) if baseline else {}
-    keep = [
-        "index time, s",
-        "articles/s",
-        "MB/s",
-        "index size on disk, MB",
-        "index segments",
-        "peak RSS after indexing, MB",
-        "peak RSS at the end, MB",
-        "re-sync unchanged, s",
-        *(f"query p50/p95/max ms, {mode}" for mode in MODES),
-    ]
+    """A short markdown table of the comparison, for the README and closing notes."""
+    table = [rows_of(side, total_bytes) for side in sides]
     say("")
     say("== Markdown ==")
     say(
@@ -474,22 +650,13 @@ def print_markdown(
         "one run: approximate."
     )
     say("")
-    if baseline:
-        say("| measure | Reading Room engine | plain Whoosh | engine / plain |")
-        say("|---|---:|---:|---:|")
-    else:
-        say("| measure | Reading Room engine |")
-        say("|---|---:|")
-    for label in keep:
-        text, number = ours[label]
-        if label == "re-sync unchanged, s":
-            text = f"{engine['resync_s'][0]:.2f}" if engine["resync_s"] else "n/a"
-        if baseline:
-            other_text, other_number = theirs[label]
-            ratio = "-" if label == "re-sync unchanged, s" else fmt_ratio(number, other_number)
-            say(f"| {label} | {text} | {other_text} | {ratio} |")
-        else:
-            say(f"| {label} | {text} |")
+    names = [side["name"] for side in sides]
+    say("| measure | " + " | ".join(names) + " |")
+    say("|---|" + "---:|" * len(names))
+    for label in table[0]:
+        if label == "articles indexed":
+            continue
+        say(f"| {label} | " + " | ".join(rows[label][0] for rows in table) + " |")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -504,6 +671,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also measure a plain Whoosh baseline (default: yes)",
+    )
+    parser.add_argument(
+        "--recoll",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure Recoll when recollindex is installed (default: yes)",
     )
     parser.add_argument(
         "--workdir",
@@ -559,20 +732,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-index-", dir=args.workdir))
     say(f"working directory: {workdir}")
     try:
+        # Every side indexes a copy made of hard links, which the engine's change step may edit.
+        corpus = workdir / folder.name
+        shutil.copytree(folder, corpus, copy_function=os.link)
+        paths = [str(corpus / Path(path).relative_to(folder)) for path in paths]
         say("engine: indexing ...")
-        engine = in_child(run_engine, str(folder), str(workdir / "data"), queries, repeats)
+        data_dir = str(workdir / "data")
+        engine = in_child(run_engine, str(corpus), data_dir, queries, repeats)
+        engine["rss_idle"] = in_child(idle_memory, data_dir, queries)
         say(f"  load average {os.getloadavg()[0]:.2f}")
-        baseline = None
+        sides = [engine]
         if args.baseline:
             say("plain Whoosh baseline: indexing ...")
-            baseline = in_child(run_baseline, paths, str(workdir / "baseline"), queries, repeats)
+            sides.append(in_child(run_baseline, paths, str(workdir / "baseline"), queries, repeats))
             say(f"  load average {os.getloadavg()[0]:.2f}")
+        if args.recoll and shutil.which("recollindex"):
+            say("Recoll: indexing ...")
+            sides.append(
+                in_child(run_recoll, str(corpus), str(workdir / "recoll"), queries, repeats)
+            )
+            sides[-1]["articles"] = sides[-1]["articles"] or len(paths)
+        elif args.recoll:
+            say("Recoll is not installed (Debian: apt install recollcmd): left out")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    print_comparison(engine, baseline, total_bytes)
-    print_markdown(folder.name, len(files), total_bytes, engine, baseline, repeats, len(queries))
+    print_comparison(sides, total_bytes)
+    print_markdown(folder.name, len(files), total_bytes, sides, repeats, len(queries))
     return 0
 
 
