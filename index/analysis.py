@@ -23,7 +23,7 @@ from whoosh.support.charset import accent_map
 
 # Whoosh's default token pattern (`whoosh.analysis.tokenizers.default_pattern`), without the group.
 WORD = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
-_CACHE_LIMIT = 500_000  # raw words; a rough bound of a few tens of MB
+_CACHE_LIMIT = 500_000  # raw words: about 70 MB
 _MISSING = "\u0000missing"  # not a term: no term holds a NUL
 
 

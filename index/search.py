@@ -13,9 +13,10 @@ from whoosh import highlight, sorting
 from whoosh import query as wq
 from whoosh.qparser import QueryParser
 from whoosh.searching import Hit as WhooshHit
-from whoosh.searching import Results, Searcher
+from whoosh.searching import Searcher
 
 from index.analysis import FastHighlighter, FastText
+from index.counting import matching_docnums
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.paths import key_to_path
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
@@ -92,15 +93,24 @@ def _restrict(query: wq.Query, filter_query: wq.Query | None) -> wq.Query:
     return wq.And([query, wq.ConstantScoreQuery(filter_query, score=0.0)])
 
 
-def _facet_groups(names: list[str]) -> dict[str, sorting.FieldFacet] | None:
-    if not names:
-        return None
-    return {name: sorting.FieldFacet(FACETS[name], maptype=sorting.Count) for name in names}
+def _facet_values(searcher: Searcher, name: str) -> list[Any]:
+    """Each document's value of a facet, by document number; kept with the searcher.
+
+    Reading a column value by value costs a Python call per hit; this list is
+    read once per searcher and then counted at C speed (`Counter(map(...))`).
+    """
+    cache: dict[str, list[Any]] = searcher.__dict__.setdefault("_rr_facets", {})
+    values = cache.get(name)
+    if values is None:
+        values = cache[name] = list(searcher.reader().column_reader(FACETS[name]))
+    return values
 
 
-def _counts(results: Results, name: str) -> dict[str, int]:
-    groups = results.groups(name)
-    pairs = ((str(k), int(v)) for k, v in groups.items() if k not in (None, ""))
+def _counts(searcher: Searcher, docnums: list[int], name: str) -> dict[str, int]:
+    if not docnums:
+        return {}  # nothing to count (and an empty index has no columns to read)
+    counted = Counter(map(_facet_values(searcher, name).__getitem__, docnums))
+    pairs = ((str(k), int(v)) for k, v in counted.items() if k not in (None, ""))
     return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -116,8 +126,7 @@ def _own_filter_facets(
     counts: dict[str, dict[str, int]] = {}
     for name in names:
         restricted = _restrict(query, _filter_query(searcher, filters, skip=name))
-        results = searcher.search(restricted, limit=1, groupedby=_facet_groups([name]))
-        counts[name] = _counts(results, name)
+        counts[name] = _counts(searcher, matching_docnums(searcher, restricted), name)
     return counts
 
 
@@ -226,25 +235,22 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     filter_query = _filter_query(searcher, request.filters)
     limit = max(1, request.offset + request.limit)
     active = _active_facets(request.filters) if request.facets else []
-    # Facets nobody filters by are counted in the same pass as the hits.
     counted_here = [name for name in FACETS if name not in active] if request.facets else []
-    results = searcher.search(
-        _restrict(query, filter_query),
-        limit=limit,
-        sortedby=_SORTS[request.sort],
-        terms=True,
-        groupedby=_facet_groups(counted_here),
-    )
+    restricted = _restrict(query, filter_query)
+    # Only the first page is ranked: Whoosh then skips blocks of postings that cannot
+    # make it (block-max scoring). Counts come from a pass that does not score.
+    results = searcher.search(restricted, limit=limit, sortedby=_SORTS[request.sort])
     results.highlighter = FastHighlighter(
         fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND),
         formatter=MarkFormatter(),
     )
-    total = len(results)
+    matching = matching_docnums(searcher, restricted)
+    total = len(matching)
     page = results[request.offset : request.offset + request.limit]
     in_title, in_body = _searches(query, "title"), _searches(query, "body")
     relevance = request.sort == SortOrder.RELEVANCE
     hits = tuple(_to_hit(hit, request.snippets, in_title, in_body, relevance) for hit in page)
-    facets = {name: _counts(results, name) for name in counted_here}
+    facets = {name: _counts(searcher, matching, name) for name in counted_here}
     facets.update(_own_filter_facets(searcher, query, request.filters, active))
     if request.facets:
         facets = {name: facets[name] for name in FACETS}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from desktop import APP_ID
+
+BBC = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "bbc"
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGING = ROOT / "packaging"
@@ -153,3 +156,23 @@ def test_bundle_builds_and_starts(tmp_path: Path) -> None:
         f"\nbundle: built in {built_in:.0f} s, {size / 1e6:.0f} MB on disk; "
         f"start, index the sample, search and screenshot: {ran_in:.1f} s"
     )
+    # A folder large enough for worker processes (index/parallel.py): in the bundle they
+    # are the executable itself, started again, and must index instead of opening a window.
+    index_run = subprocess.run(
+        [str(app), "--basedir", str(tmp_path / "big"), "index", str(BBC)],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert index_run.returncode == 0, index_run.stdout + index_run.stderr
+    found = subprocess.run(
+        [str(app), "--basedir", str(tmp_path / "big"), "search", "--json", '"prime minister"'],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert json.loads(found.stdout)["total"] > 50

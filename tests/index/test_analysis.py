@@ -11,7 +11,10 @@ from index.decode import decode_bytes
 from index.schema import TITLE_BOOST, name_analyzer, text_analyzer
 
 
-def both(text: str, stemming: bool = True, boost: float = 1.0) -> tuple[list, list]:
+Postings = list[tuple[bytes, int, float, bytes]]
+
+
+def both(text: str, stemming: bool = True, boost: float = 1.0) -> tuple[Postings, Postings]:
     analyzer = text_analyzer() if stemming else name_analyzer()
     fast = FastText(stemming=stemming, analyzer=analyzer, field_boost=boost)
     plain = TEXT(analyzer=analyzer, field_boost=boost)
@@ -81,6 +84,7 @@ def test_fast_highlighting_gives_whooshs_passages(corpora: Path, tmp_path: Path)
     library.add_folder(corpora / "bbc" / "tech")
     library.sync()
     searcher = library._searcher()
+    assert searcher is not None
     compared = 0
     for text in ("mobile phone", "games OR music", '"broadband"', "comput*", "title:apple"):
         query = library._parser.parse(text)

@@ -1,0 +1,213 @@
+"""Benchmark the window on a real index: start-up, typing to painted results, and a full build.
+
+Usage:
+    .venv/bin/python benchmarks/bench_gui.py BASEDIR [--build FOLDER] [--queries N]
+
+BASEDIR holds an indexed library (`readingroom --basedir BASEDIR index FOLDER`).
+Measures, with the real `MainWindow` on Qt's offscreen platform:
+
+1. start-up, in a fresh process: from launch to the window shown, and to the first
+   results painted for a query typed at once (the window is usable);
+2. typing: each query is typed a key every 120 ms (a quick typist); the time from the
+   last key to the first paint of the results list showing that query's results,
+   p50 / p95 / max over the queries;
+3. with `--build FOLDER`: a full indexing run of FOLDER from the window (into a fresh
+   base directory), with a 10 ms timer on the GUI thread: its longest gap is the
+   longest time the GUI thread was blocked;
+4. the resident memory of the idle window after the searches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+KEY_GAP_MS = 120
+QUERIES = [
+    "government", "music", "football", "election", "people", "zeppelin", "economy growth",
+    "film award", "london police", '"prime minister"', '"world cup"', '"united states"',
+    "oil OR gas", "tennis OR golf", "election NOT labour", "comput*", "econom*", "champion*",
+    "goverment~", "title:music", "date:2005", "parliment", "telvision", "river", "mountain",
+    "volcano", "painter", "french revolution", "computer science", "olympic games",
+    "space station", "world war", "city council", "railway station", "river bridge",
+    "school", "university", "album", "species", "island", "language", "church", "king",
+    "queen", "president", "army", "ocean", "planet", "chemistry", "mathematics",
+]  # fmt: skip
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    """The nearest-rank percentile (0.0 for no samples)."""
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    return ordered[max(1, math.ceil(len(ordered) * pct / 100)) - 1]
+
+
+def rss_mb() -> float:
+    """This process's resident memory now, in MB (10^6 bytes)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    return 0.0
+
+
+class PaintWatch:
+    """Notes when the results list paints after results for a given query arrived."""
+
+    def __init__(self, window: Any) -> None:
+        from PySide6.QtCore import QEvent, QObject
+
+        self.expected = ""
+        self.arrived = 0.0
+        self.painted = 0.0
+        watch = self
+
+        class Filter(QObject):
+            def eventFilter(self, _obj: object, event: Any) -> bool:  # noqa: N802 - Qt's name
+                if event.type() == QEvent.Type.Paint and watch.arrived and not watch.painted:
+                    watch.painted = time.perf_counter()
+                return False
+
+        self._filter = Filter()
+        window.results_view.viewport().installEventFilter(self._filter)
+        window.search.results.connect(self._on_results)
+        self.window = window
+
+    def expect(self, text: str) -> None:
+        """Watch for the results of `text` and their first paint."""
+        self.expected, self.arrived, self.painted = text, 0.0, 0.0
+
+    def _on_results(self, _result: object, _append: bool) -> None:
+        if self.window.search.query == self.expected and not self.arrived:
+            self.arrived = time.perf_counter()
+
+
+def child_session(basedir: str, launched: float, count: int, build: str | None) -> dict[str, Any]:
+    """Runs in a fresh process: open the window, type, optionally build; report figures."""
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import build_window
+    from desktop.paths import AppPaths
+
+    app = QApplication([sys.argv[0]])
+    window = build_window(AppPaths.resolve(basedir), watch=False)
+    window.resize(1280, 800)
+    watch = PaintWatch(window)
+    window.show()
+    window.search_bar.focus()
+    app.processEvents()
+    shown = time.time() - launched
+    first = QUERIES[0]
+    watch.expect(first)
+    window.search_bar.edit.setText(first)
+    while not watch.painted:
+        QTest.qWait(2)
+    usable = time.time() - launched
+
+    latencies: list[float] = []
+    for text in QUERIES[:count]:
+        window.search_bar.edit.clear()
+        QTest.qWait(300)
+        watch.expect(text)
+        for index, char in enumerate(text):
+            if index:
+                QTest.qWait(KEY_GAP_MS)
+            QTest.keyClicks(window.search_bar.edit, char)
+        typed = time.perf_counter()
+        deadline = typed + 10
+        while not watch.painted and time.perf_counter() < deadline:
+            QTest.qWait(1)
+        if watch.painted:
+            latencies.append((watch.painted - typed) * 1000)
+    idle_mb = rss_mb()
+
+    longest_gap = 0
+    build_s = 0.0
+    if build:
+        other = build_window(AppPaths.resolve(tempfile.mkdtemp(prefix="bench-gui-")), watch=False)
+        clock = QElapsedTimer()
+        gaps: list[int] = []
+        heartbeat = QTimer()
+        heartbeat.setInterval(10)
+        heartbeat.timeout.connect(
+            lambda: gaps.append(clock.restart()) if clock.isValid() else clock.start()
+        )
+        started = time.perf_counter()
+        other.show()
+        other.add_folder_path(Path(build))
+        heartbeat.start()
+        QTest.qWait(500)
+        while other.indexing.is_running():
+            QTest.qWait(50)
+        heartbeat.stop()
+        build_s = time.perf_counter() - started
+        longest_gap = max(gaps, default=0)
+        other.close()
+    window.close()
+    return {
+        "shown_s": shown,
+        "usable_s": usable,
+        "latencies_ms": latencies,
+        "idle_mb": idle_mb,
+        "build_s": build_s,
+        "longest_gap_ms": longest_gap,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the window on an indexed library.")
+    parser.add_argument("basedir", help="a --basedir holding an indexed library")
+    parser.add_argument("--build", help="also index this folder from a window, timing the GUI")
+    parser.add_argument("--queries", type=int, default=len(QUERIES))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--launched", type=float, default=0.0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        figures = child_session(args.basedir, args.launched, args.queries, args.build)
+        print("RESULT " + json.dumps(figures), flush=True)
+        return 0
+    command = [sys.executable, __file__, args.basedir, "--child", "--queries", str(args.queries)]
+    if args.build:
+        command += ["--build", args.build]
+    launched = time.time()
+    done = subprocess.run(
+        [*command, "--launched", str(launched)], capture_output=True, text=True, check=False
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        print(done.stdout[-3000:], done.stderr[-3000:], file=sys.stderr)
+        return 1
+    figures = json.loads(lines[-1][len("RESULT ") :])
+    latencies = figures["latencies_ms"]
+    print(f"== bench_gui: {args.basedir} ==")
+    print(f"start to window shown: {figures['shown_s']:.2f} s")
+    print(f"start to first results painted (usable): {figures['usable_s']:.2f} s")
+    print(
+        f"last key to results painted, {len(latencies)} queries typed a key every "
+        f"{KEY_GAP_MS} ms: p50 {percentile(latencies, 50):.0f} ms, "
+        f"p95 {percentile(latencies, 95):.0f} ms, max {max(latencies, default=0):.0f} ms"
+    )
+    print(f"memory of the idle window after the searches: {figures['idle_mb']:.0f} MB")
+    if args.build:
+        print(
+            f"full build of {args.build} from the window: {figures['build_s']:.1f} s; "
+            f"longest GUI-thread gap (10 ms timer): {figures['longest_gap_ms']} ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
