@@ -10,7 +10,6 @@ from index.analysis import FastText
 from index.decode import decode_bytes
 from index.schema import TITLE_BOOST, name_analyzer, text_analyzer
 
-
 Postings = list[tuple[bytes, int, float, bytes]]
 
 
