@@ -11,9 +11,9 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from index.models import Problem
 
@@ -41,9 +41,8 @@ CREATE TABLE IF NOT EXISTS problems (
 """
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
-    """An indexed file as the catalog knows it."""
+class FileRecord(NamedTuple):
+    """An indexed file as the catalog knows it (a tuple: 150,000 of them load in a re-sync)."""
 
     path: str
     id: str
@@ -113,7 +112,8 @@ class Catalog:
     def files(self) -> dict[str, FileRecord]:
         """Every indexed file, by path."""
         rows = self._db.execute("SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files")
-        return {row[0]: FileRecord(*row) for row in rows}
+        make = FileRecord._make
+        return {row[0]: make(row) for row in rows}
 
     def file_by_path(self, path: str) -> FileRecord | None:
         """The indexed file at a path, or None."""

@@ -150,9 +150,14 @@ class Library:
     def _check(self, ix: Index) -> None:
         """Read the index's table of contents and id list; raise if they are damaged."""
         with ix.searcher() as searcher:
-            # Reading the id list touches the term files; the count is of live articles
-            # (deleted ones keep their ids in the list until their segment is merged).
-            sum(1 for _ in searcher.reader().lexicon("id"))
+            # Each segment's first id and last stored document touch its term and stored
+            # files (reading every id took a second on 150,000 articles); searches probe
+            # further. The count is of live articles.
+            for leaf in searcher.reader().leaf_readers():
+                reader = leaf[0]
+                next(iter(reader.lexicon("id")), None)
+                if reader.doc_count_all():
+                    reader.stored_fields(reader.doc_count_all() - 1)
             indexed = searcher.doc_count()
         if self._catalog.get_meta("dirty") != "1" and indexed != self._catalog.count_files():
             raise IndexDamagedError(
