@@ -118,6 +118,7 @@ def child_session(basedir: str, launched: float, count: int, build: str | None) 
     usable = time.time() - launched
 
     latencies: list[float] = []
+    arrivals: list[float] = []
     for text in QUERIES[:count]:
         window.search_bar.edit.clear()
         QTest.qWait(300)
@@ -132,6 +133,7 @@ def child_session(basedir: str, launched: float, count: int, build: str | None) 
             QTest.qWait(1)
         if watch.painted:
             latencies.append((watch.painted - typed) * 1000)
+            arrivals.append((watch.arrived - typed) * 1000)
     idle_mb = rss_mb()
 
     longest_gap = 0
@@ -161,6 +163,7 @@ def child_session(basedir: str, launched: float, count: int, build: str | None) 
         "shown_s": shown,
         "usable_s": usable,
         "latencies_ms": latencies,
+        "arrivals_ms": arrivals,
         "idle_mb": idle_mb,
         "build_s": build_s,
         "longest_gap_ms": longest_gap,
@@ -199,6 +202,11 @@ def main() -> int:
         f"last key to results painted, {len(latencies)} queries typed a key every "
         f"{KEY_GAP_MS} ms: p50 {percentile(latencies, 50):.0f} ms, "
         f"p95 {percentile(latencies, 95):.0f} ms, max {max(latencies, default=0):.0f} ms"
+    )
+    arrivals = figures["arrivals_ms"]
+    print(
+        f"  of which last key to results handed to the window: p50 "
+        f"{percentile(arrivals, 50):.0f} ms, p95 {percentile(arrivals, 95):.0f} ms"
     )
     print(f"memory of the idle window after the searches: {figures['idle_mb']:.0f} MB")
     if args.build:

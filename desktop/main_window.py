@@ -68,6 +68,7 @@ class LoadedArticle:
 
 
 OPENABLE_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml"})
+FOLLOW_FIRST_MS = 250  # results shown this long (typing has paused) before the reader follows
 
 
 def _safe_to_open(path: Path) -> bool:
@@ -118,6 +119,12 @@ class MainWindow(QMainWindow):
         self._auto_rebuilt = False
         self._closed = False
         self._loaded: LoadedArticle | None = None
+        # While the user types, each pause brings results; the reader follows the first hit
+        # once the results have stayed a moment, so loading articles never delays a search.
+        self._follow_first = QTimer(self)
+        self._follow_first.setSingleShot(True)
+        self._follow_first.setInterval(FOLLOW_FIRST_MS)
+        self._follow_first.timeout.connect(self._select_first_hit)
         self.setWindowTitle("Reading Room")
         self.setObjectName("MainWindow")
         self._build_ui()
@@ -481,7 +488,12 @@ class MainWindow(QMainWindow):
             count = self.session.current.count()
             self.search_bar.show_message(f"{count:,} articles in the library")
         self._update_empty_state(result)
+        self._follow_first.stop()
         if result.hits and self.search.is_active():
+            self._follow_first.start()
+
+    def _select_first_hit(self) -> None:
+        if self.results_model.rowCount() and not self.results_view.currentIndex().isValid():
             self.results_view.setCurrentIndex(self.results_model.index(0))
 
     def _update_empty_state(self, result: SearchResult) -> None:

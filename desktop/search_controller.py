@@ -12,7 +12,9 @@ from desktop.bookmarks import BookmarkStore
 from desktop.workers import Job
 from index import Filters, Library, SearchRequest, SearchResult, SortOrder
 
-PAGE_SIZE = 30
+FIRST_PAGE = 15  # about what the list shows: what is ranked and highlighted while typing
+PAGE_SIZE = 30  # each further page, loaded as the list scrolls
+SEARCH_PRIORITY = 1
 # A search runs once typing pauses this long. Searches take tens of ms, so a short pause
 # keeps results under the fingers; a newer search's results always replace an older one's.
 TYPING_PAUSE_MS = 70
@@ -54,6 +56,10 @@ class SearchController(QObject):
         self._total = 0
         self._fetching = False
         self._jobs: set[Job] = set()
+        # One first-page search at a time: Python runs one thread at a time, so a second
+        # search would only slow the first. A query typed meanwhile runs when it ends.
+        self._searching = False
+        self._search_again = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(TYPING_PAUSE_MS)
@@ -116,15 +122,18 @@ class SearchController(QObject):
             sort=self._sort,
             filters=filters,
             offset=offset,
-            limit=PAGE_SIZE,
+            limit=FIRST_PAGE if offset == 0 else PAGE_SIZE,
             facets=offset == 0,
         )
         return request, terms
 
     def search_now(self) -> None:
-        """Search for the current query now."""
+        """Search for the current query now (or as soon as the running search ends)."""
         self._timer.stop()
         self._generation += 1
+        if self._searching:
+            self._search_again = True  # the running search's answer is stale already
+            return
         self._loaded = 0
         self._total = 0
         self._fetching = False
@@ -133,7 +142,14 @@ class SearchController(QObject):
             self.results.emit(empty, False)
             return
         self.started.emit()
+        self._searching = True
         self._run(*self._request(0), append=False)
+
+    def _first_page_ended(self) -> None:
+        self._searching = False
+        if self._search_again:
+            self._search_again = False
+            self.search_now()
 
     def can_fetch_more(self) -> bool:
         """Whether the current query has more hits than are shown."""
@@ -155,6 +171,8 @@ class SearchController(QObject):
             if not shiboken6.isValid(self):
                 return  # the window closed while the search ran
             self._jobs.discard(job)
+            if not append:
+                self._first_page_ended()
             if generation != self._generation or not isinstance(result, SearchResult):
                 return  # an older query's answer: a newer one is on its way
             self._fetching = False
@@ -166,10 +184,12 @@ class SearchController(QObject):
             if not shiboken6.isValid(self):
                 return
             self._jobs.discard(job)
+            if not append:
+                self._first_page_ended()
             if generation == self._generation:
                 self._fetching = False
                 self.failed.emit(message)
 
         job.signals.done.connect(on_done)
         job.signals.failed.connect(on_failed)
-        self._pool.start(job)
+        self._pool.start(job, SEARCH_PRIORITY)  # ahead of article loads waiting in the pool

@@ -23,7 +23,9 @@ from whoosh.support.charset import accent_map
 
 # Whoosh's default token pattern (`whoosh.analysis.tokenizers.default_pattern`), without the group.
 WORD = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
-_CACHE_LIMIT = 500_000  # raw words: about 70 MB
+# Raw words remembered with their term: about 15 MB. Once full, new words are analysed
+# each time; the commonest words come early, so the cache keeps serving most words.
+_CACHE_LIMIT = 100_000
 _MISSING = "\u0000missing"  # not a term: no term holds a NUL
 
 
@@ -40,9 +42,8 @@ class _Terms:
             term = None
         else:
             term = stem(folded) if self.stemming else folded
-        if len(self.cache) >= _CACHE_LIMIT:
-            self.cache.clear()
-        self.cache[word] = term
+        if len(self.cache) < _CACHE_LIMIT:
+            self.cache[word] = term
         return term
 
     def positions(self, text: str) -> dict[str, list[int]]:

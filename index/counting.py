@@ -19,6 +19,9 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.wrappers import ConstantScoreQuery, WeightingQuery
 from whoosh.searching import Searcher
 
+# Past this many expected matches per candidate, an AND looks the candidates up instead.
+SKIP_RATIO = 16
+
 
 def matching_docnums(searcher: Searcher, query: wq.Query) -> list[int]:
     """The (index-wide) numbers of the documents that match `query`, deleted ones left out."""
@@ -42,12 +45,18 @@ def _docset(searcher: Searcher, query: wq.Query) -> set[int]:
             found |= _docset(searcher, child)
         return found
     if type(query) is wq.And and query.subqueries:  # not its subclasses (Ordered)
-        children = sorted(query.subqueries, key=lambda q: q.estimate_size(searcher.reader()))
-        found = _docset(searcher, children[0])
-        for child in children[1:]:
+        reader = searcher.reader()
+        sized = sorted(
+            (child.estimate_size(reader), n, child) for n, child in enumerate(query.subqueries)
+        )
+        found = _docset(searcher, sized[0][2])
+        for estimate, _n, child in sized[1:]:
             if not found:
                 break
-            found &= _docset(searcher, child)
+            if estimate > SKIP_RATIO * len(found):
+                found = _keep_matching(searcher, child, found)  # few candidates: look them up
+            else:
+                found &= _docset(searcher, child)
         return found
     if type(query) is wq.AndNot:
         return _docset(searcher, query.a) - _docset(searcher, query.b)
@@ -66,6 +75,22 @@ def _docset(searcher: Searcher, query: wq.Query) -> set[int]:
             found |= _term_docs(searcher, query.field(), btext)
         return found
     return set(query.docs(searcher))  # phrases, ranges, NOT, everything: Whoosh's own way
+
+
+def _keep_matching(searcher: Searcher, query: wq.Query, candidates: set[int]) -> set[int]:
+    """The candidates that `query` matches, found by skipping its matcher to each in turn."""
+    matcher = query.matcher(searcher, searcher.boolean_context())
+    kept: set[int] = set()
+    for docnum in sorted(candidates):
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
+            if not matcher.is_active():
+                break
+        if matcher.id() == docnum:
+            kept.add(docnum)
+    return kept
 
 
 def _term_docs(searcher: Searcher, fieldname: str, text: Any) -> set[int]:

@@ -237,18 +237,23 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     active = _active_facets(request.filters) if request.facets else []
     counted_here = [name for name in FACETS if name not in active] if request.facets else []
     restricted = _restrict(query, filter_query)
-    # Only the first page is ranked: Whoosh then skips blocks of postings that cannot
-    # make it (block-max scoring). Counts come from a pass that does not score.
-    results = searcher.search(restricted, limit=limit, sortedby=_SORTS[request.sort])
-    results.highlighter = FastHighlighter(
-        fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND),
-        formatter=MarkFormatter(),
-    )
+    # The matching articles are found first, without scoring (index/counting.py); then,
+    # if there are any, only the page asked for is ranked, which lets Whoosh skip blocks
+    # of postings that cannot make it (block-max scoring).
     matching = matching_docnums(searcher, restricted)
     total = len(matching)
-    page = results[request.offset : request.offset + request.limit]
-    in_title, in_body = _searches(query, "title"), _searches(query, "body")
     relevance = request.sort == SortOrder.RELEVANCE
+    page: list[WhooshHit] = []
+    if total:
+        results = searcher.search(restricted, limit=limit, sortedby=_SORTS[request.sort])
+        results.highlighter = FastHighlighter(
+            fragmenter=highlight.ContextFragmenter(
+                maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND
+            ),
+            formatter=MarkFormatter(),
+        )
+        page = results[request.offset : request.offset + request.limit]
+    in_title, in_body = _searches(query, "title"), _searches(query, "body")
     hits = tuple(_to_hit(hit, request.snippets, in_title, in_body, relevance) for hit in page)
     facets = {name: _counts(searcher, matching, name) for name in counted_here}
     facets.update(_own_filter_facets(searcher, query, request.filters, active))
