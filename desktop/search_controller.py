@@ -11,6 +11,7 @@ from desktop.bookmark_query import BookmarkTerms, split_bookmark_terms
 from desktop.bookmarks import BookmarkStore
 from desktop.workers import Job
 from index import Filters, Library, SearchRequest, SearchResult, SortOrder
+from index.search import SUGGEST_BELOW
 
 FIRST_PAGE = 15  # about what the list shows: what is ranked and highlighted while typing
 PAGE_SIZE = 30  # each further page, loaded as the list scrolls
@@ -18,6 +19,7 @@ SEARCH_PRIORITY = 1
 # A search runs once typing pauses this long. Searches take tens of ms, so a short pause
 # keeps results under the fingers; a newer search's results always replace an older one's.
 TYPING_PAUSE_MS = 70
+RESPELL_AFTER_MS = 500
 
 
 class SearchController(QObject):
@@ -64,6 +66,13 @@ class SearchController(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(TYPING_PAUSE_MS)
         self._timer.timeout.connect(self.search_now)
+        # While typing, the word being typed is mostly unfinished: "did you mean" would
+        # respell it (and costs most of such a search). It is asked for once typing stops.
+        self._typing = False
+        self._respell_timer = QTimer(self)
+        self._respell_timer.setSingleShot(True)
+        self._respell_timer.setInterval(RESPELL_AFTER_MS)
+        self._respell_timer.timeout.connect(self._respell)
 
     @property
     def generation(self) -> int:
@@ -83,7 +92,14 @@ class SearchController(QObject):
     def set_query(self, text: str) -> None:
         """The user typed: search after a short pause."""
         self._query = text
+        self._typing = True
+        self._respell_timer.stop()
         self._timer.start()
+
+    def _respell(self) -> None:
+        """Typing has stopped on a query that found little: search again, with "did you mean"."""
+        self._typing = False
+        self.search_now()
 
     def set_sort(self, sort: SortOrder) -> None:
         """Change the sort order and search again at once."""
@@ -124,6 +140,7 @@ class SearchController(QObject):
             offset=offset,
             limit=FIRST_PAGE if offset == 0 else PAGE_SIZE,
             facets=offset == 0,
+            suggest=not self._typing,
         )
         return request, terms
 
@@ -178,6 +195,8 @@ class SearchController(QObject):
             self._fetching = False
             self._loaded += len(result.hits)
             self._total = result.total
+            if not append and self._typing and result.total < SUGGEST_BELOW:
+                self._respell_timer.start()
             self.results.emit(result, append)
 
         def on_failed(message: str) -> None:

@@ -120,6 +120,7 @@ class SearchRequest:
     limit: int = 20
     snippets: int = 3
     facets: bool = True
+    suggest: bool = True  # "did you mean" when little is found (the window asks once typing stops)
 
 
 @dataclass(frozen=True, slots=True)

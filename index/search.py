@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import time
 from collections import Counter
 from datetime import datetime
@@ -93,16 +94,30 @@ def _restrict(query: wq.Query, filter_query: wq.Query | None) -> wq.Query:
     return wq.And([query, wq.ConstantScoreQuery(filter_query, score=0.0)])
 
 
-def _facet_values(searcher: Searcher, name: str) -> list[Any]:
-    """Each document's value of a facet, by document number; kept with the searcher.
+_FACET_LOCK = threading.Lock()
+# Facet values by document, per set of segments: shared by every thread's searcher.
+_FACET_CACHE: dict[tuple[tuple[str, ...], str], list[bytes]] = {}
+_FACET_CACHE_SETS = 2  # the index now and the one before (searchers still open on it)
 
-    Reading a column value by value costs a Python call per hit; this list is
-    read once per searcher and then counted at C speed (`Counter(map(...))`).
+
+def _facet_values(searcher: Searcher, name: str) -> list[bytes]:
+    """Each document's facet value (raw bytes), by document number.
+
+    Reading a column value by value costs Python calls for each article; this
+    list is read once per index state (all threads share it) and then counted at
+    C speed (`Counter(map(...))`); only the distinct values are decoded.
     """
-    cache: dict[str, list[Any]] = searcher.__dict__.setdefault("_rr_facets", {})
-    values = cache.get(name)
-    if values is None:
-        values = cache[name] = list(searcher.reader().column_reader(FACETS[name]))
+    segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
+    key = (segments, name)
+    with _FACET_LOCK:
+        values = _FACET_CACHE.get(key)
+        if values is None:
+            values = list(searcher.reader().column_reader(FACETS[name], translate=False))
+            states = list(dict.fromkeys(k[0] for k in _FACET_CACHE))
+            for old in states[: max(0, len(states) - _FACET_CACHE_SETS + 1)]:
+                for stale in [k for k in _FACET_CACHE if k[0] == old and k[0] != segments]:
+                    del _FACET_CACHE[stale]
+            _FACET_CACHE[key] = values
     return values
 
 
@@ -110,7 +125,11 @@ def _counts(searcher: Searcher, docnums: list[int], name: str) -> dict[str, int]
     if not docnums:
         return {}  # nothing to count (and an empty index has no columns to read)
     counted = Counter(map(_facet_values(searcher, name).__getitem__, docnums))
-    pairs = ((str(k), int(v)) for k, v in counted.items() if k not in (None, ""))
+    pairs = (
+        (key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key), int(count))
+        for key, count in counted.items()
+        if key not in (None, b"", "")
+    )
     return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
 
 
@@ -260,7 +279,7 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     if request.facets:
         facets = {name: facets[name] for name in FACETS}
     suggestion = None
-    if total < SUGGEST_BELOW and request.query.strip():
+    if request.suggest and total < SUGGEST_BELOW and request.query.strip():
         candidate = suggest(searcher, request.query[:MAX_QUERY_CHARS])
         if candidate is not None:
             alternative = expand_fuzzy(parse_query(candidate, parser).query, searcher.reader())

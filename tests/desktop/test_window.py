@@ -186,6 +186,23 @@ def test_did_you_mean_applies_the_suggestion(
     qtbot.waitUntil(lambda: window.results_model.rowCount() > 0, timeout=WAIT_MS)
 
 
+def test_did_you_mean_waits_until_typing_stops(
+    qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path
+) -> None:
+    """While typing, the unfinished word is not respelled; once typing stops, it is."""
+    window = window_factory.open(bbc_base)
+    answers: list[tuple[str, str | None]] = []
+    window.search.results.connect(
+        lambda result, _append: answers.append((result.query, result.suggestion))
+    )
+    qtbot.keyClicks(window.search_bar.edit, "spendng")
+    qtbot.waitUntil(lambda: any(s for q, s in answers if q == "spendng"), timeout=WAIT_MS)
+    final = [s for q, s in answers if q == "spendng"]
+    assert final[0] is None  # the search made while typing
+    assert final[-1] == "spending"  # the one made once typing stopped
+    assert all(s is None for q, s in answers if q != "spendng")
+
+
 def test_filters_and_sort(qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path) -> None:
     window = window_factory.open(bbc_base)
     search_for(qtbot, window, "election")
