@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import threading
 import time
+from array import array
 from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from whoosh import highlight, sorting
+from whoosh import columns, highlight, sorting
 from whoosh import query as wq
 from whoosh.qparser import QueryParser
 from whoosh.searching import Hit as WhooshHit
@@ -112,12 +114,28 @@ def _facet_values(searcher: Searcher, name: str) -> list[bytes]:
     with _FACET_LOCK:
         values = _FACET_CACHE.get(key)
         if values is None:
-            values = list(searcher.reader().column_reader(FACETS[name], translate=False))
+            values = _column_values(searcher.reader().column_reader(FACETS[name], translate=False))
             states = list(dict.fromkeys(k[0] for k in _FACET_CACHE))
             for old in states[: max(0, len(states) - _FACET_CACHE_SETS + 1)]:
                 for stale in [k for k in _FACET_CACHE if k[0] == old and k[0] != segments]:
                     del _FACET_CACHE[stale]
             _FACET_CACHE[key] = values
+    return values
+
+
+def _column_values(reader: Any) -> list[bytes]:
+    """Every document's raw value; a column of few values is read in one go, not value by value."""
+    parts = reader._readers if isinstance(reader, columns.MultiColumnReader) else [reader]
+    values: list[bytes] = []
+    for part in parts:
+        if isinstance(part, columns.RefBytesColumn.Reader):
+            data = part._dbfile.get(part._basepos, part._doccount * part._itemsize)
+            refs = array(part._typecode, data)
+            if sys.byteorder == "little" and refs.itemsize > 1:
+                refs.byteswap()  # stored big-endian
+            values.extend(map(part._uniques.__getitem__, refs))
+        else:
+            values.extend(part)
     return values
 
 
