@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,12 @@ class PaintWatch:
 
 
 def child_session(basedir: str, launched: float, count: int, build: str | None) -> dict[str, Any]:
-    """Runs in a fresh process: open the window, type, optionally build; report figures."""
+    """Runs in a fresh process: open the window, type, optionally build; report figures.
+
+    Everything runs inside `app.exec()`, as in the real app, driven by timers: waiting
+    with `QTest.qWait` instead keeps Python's interpreter lock on the GUI thread and
+    starves the search threads (searches then took ten times longer).
+    """
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
@@ -106,39 +112,41 @@ def child_session(basedir: str, launched: float, count: int, build: str | None) 
     window = build_window(AppPaths.resolve(basedir), watch=False)
     window.resize(1280, 800)
     watch = PaintWatch(window)
-    window.show()
-    window.search_bar.focus()
-    app.processEvents()
-    shown = time.time() - launched
-    first = QUERIES[0]
-    watch.expect(first)
-    window.search_bar.edit.setText(first)
-    while not watch.painted:
-        QTest.qWait(2)
-    usable = time.time() - launched
+    figures: dict[str, Any] = {"latencies_ms": [], "arrivals_ms": [], "build_s": 0.0}
+    figures["longest_gap_ms"] = 0
 
-    latencies: list[float] = []
-    arrivals: list[float] = []
-    for text in QUERIES[:count]:
-        window.search_bar.edit.clear()
-        QTest.qWait(300)
-        watch.expect(text)
-        for index, char in enumerate(text):
-            if index:
-                QTest.qWait(KEY_GAP_MS)
-            QTest.keyClicks(window.search_bar.edit, char)
-        typed = time.perf_counter()
-        deadline = typed + 10
-        while not watch.painted and time.perf_counter() < deadline:
-            QTest.qWait(1)
-        if watch.painted:
-            latencies.append((watch.painted - typed) * 1000)
-            arrivals.append((watch.arrived - typed) * 1000)
-    idle_mb = rss_mb()
+    def script() -> Iterator[int]:
+        """The session; each number yielded is how long to let the event loop run, in ms."""
+        window.show()
+        window.search_bar.focus()
+        yield 0
+        figures["shown_s"] = time.time() - launched
+        watch.expect(QUERIES[0])
+        window.search_bar.edit.setText(QUERIES[0])
+        while not watch.painted:
+            yield 2
+        figures["usable_s"] = time.time() - launched
+        for text in QUERIES[:count]:
+            window.search_bar.edit.clear()
+            yield 400
+            watch.expect(text)
+            for index, char in enumerate(text):
+                if index:
+                    yield KEY_GAP_MS
+                QTest.keyClicks(window.search_bar.edit, char)
+            typed = time.perf_counter()
+            while not watch.painted and time.perf_counter() < typed + 10:
+                yield 1
+            if watch.painted:
+                figures["latencies_ms"].append((watch.painted - typed) * 1000)
+                figures["arrivals_ms"].append((watch.arrived - typed) * 1000)
+        yield 1000
+        figures["idle_mb"] = rss_mb()
+        if build:
+            yield from build_session(build)
+        window.close()
 
-    longest_gap = 0
-    build_s = 0.0
-    if build:
+    def build_session(folder: str) -> Iterator[int]:
         other = build_window(AppPaths.resolve(tempfile.mkdtemp(prefix="bench-gui-")), watch=False)
         clock = QElapsedTimer()
         gaps: list[int] = []
@@ -149,25 +157,27 @@ def child_session(basedir: str, launched: float, count: int, build: str | None) 
         )
         started = time.perf_counter()
         other.show()
-        other.add_folder_path(Path(build))
+        other.add_folder_path(Path(folder))
         heartbeat.start()
-        QTest.qWait(500)
+        yield 500
         while other.indexing.is_running():
-            QTest.qWait(50)
+            yield 50
         heartbeat.stop()
-        build_s = time.perf_counter() - started
-        longest_gap = max(gaps, default=0)
+        figures["build_s"] = time.perf_counter() - started
+        figures["longest_gap_ms"] = max(gaps, default=0)
         other.close()
-    window.close()
-    return {
-        "shown_s": shown,
-        "usable_s": usable,
-        "latencies_ms": latencies,
-        "arrivals_ms": arrivals,
-        "idle_mb": idle_mb,
-        "build_s": build_s,
-        "longest_gap_ms": longest_gap,
-    }
+
+    steps = script()
+
+    def advance() -> None:
+        try:
+            QTimer.singleShot(next(steps), advance)
+        except StopIteration:
+            app.quit()
+
+    QTimer.singleShot(0, advance)
+    app.exec()
+    return figures
 
 
 def main() -> int:

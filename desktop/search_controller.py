@@ -13,12 +13,12 @@ from desktop.workers import Job
 from index import Filters, Library, SearchRequest, SearchResult, SortOrder
 from index.search import SUGGEST_BELOW
 
-FIRST_PAGE = 15  # about what the list shows: what is ranked and highlighted while typing
+FIRST_PAGE = 10  # more than the list shows at once: what is ranked and highlighted while typing
 PAGE_SIZE = 30  # each further page, loaded as the list scrolls
 SEARCH_PRIORITY = 1
 # A search runs once typing pauses this long. Searches take tens of ms, so a short pause
 # keeps results under the fingers; a newer search's results always replace an older one's.
-TYPING_PAUSE_MS = 70
+TYPING_PAUSE_MS = 40
 RESPELL_AFTER_MS = 500
 
 
