@@ -60,8 +60,7 @@ class SearchController(QObject):
         self._jobs: set[Job] = set()
         # One first-page search at a time: Python runs one thread at a time, so a second
         # search would only slow the first. A query typed meanwhile runs when it ends.
-        self._searching = False
-        self._search_again = False
+        self._running: int | None = None  # the generation of the first-page search under way
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(TYPING_PAUSE_MS)
@@ -148,9 +147,8 @@ class SearchController(QObject):
         """Search for the current query now (or as soon as the running search ends)."""
         self._timer.stop()
         self._generation += 1
-        if self._searching:
-            self._search_again = True  # the running search's answer is stale already
-            return
+        if self._running is not None:
+            return  # the running search's answer is stale already: this one follows it
         self._loaded = 0
         self._total = 0
         self._fetching = False
@@ -159,14 +157,13 @@ class SearchController(QObject):
             self.results.emit(empty, False)
             return
         self.started.emit()
-        self._searching = True
+        self._running = self._generation
         self._run(*self._request(0), append=False)
 
     def _first_page_ended(self) -> None:
-        self._searching = False
-        if self._search_again:
-            self._search_again = False
-            self.search_now()
+        ended, self._running = self._running, None
+        if ended != self._generation:
+            self.search_now()  # the query changed while it ran
 
     def can_fetch_more(self) -> bool:
         """Whether the current query has more hits than are shown."""

@@ -37,6 +37,11 @@ class _Terms:
         self.cache: dict[str, str | None] = {}
 
     def term(self, word: str) -> str | None:
+        """The term of one word, from the cache when it is there."""
+        term = self.cache.get(word, _MISSING)
+        return self._analyse(word) if term is _MISSING else term
+
+    def _analyse(self, word: str) -> str | None:
         folded = word.lower().translate(accent_map)
         if not folded or folded in STOP_WORDS:
             term = None
@@ -56,9 +61,9 @@ class _Terms:
         cache = self.cache
         pos = -1
         for index, word in enumerate(WORD.findall(text)):
-            term = cache.get(word, _MISSING)
+            term = cache.get(word, _MISSING)  # `self.term`, inlined: the indexing hot loop
             if term is _MISSING:
-                term = self.term(word)
+                term = self._analyse(word)
             if term is None:
                 continue
             pos = index if pos < 0 else pos + 1
@@ -145,9 +150,7 @@ class FastText(TEXT):  # type: ignore[misc]  # Whoosh has no type information
         pos = -1
         for index, match in enumerate(WORD.finditer(text)):
             word = match.group()
-            term = terms.cache.get(word, _MISSING)
-            if term is _MISSING:
-                term = terms.term(word)
+            term = terms.term(word)
             token.startchar, token.endchar = match.span()
             token.boost = 1.0
             if term is None:

@@ -97,8 +97,8 @@ def _restrict(query: wq.Query, filter_query: wq.Query | None) -> wq.Query:
 
 
 _FACET_LOCK = threading.Lock()
-# Facet values by document, per set of segments: shared by every thread's searcher.
-_FACET_CACHE: dict[tuple[tuple[str, ...], str], list[bytes]] = {}
+# Facet values by document, per set of segments and facet: shared by every thread's searcher.
+_FACET_CACHE: dict[tuple[str, ...], dict[str, list[bytes]]] = {}
 _FACET_CACHE_SETS = 2  # the index now and the one before (searchers still open on it)
 
 
@@ -110,16 +110,16 @@ def _facet_values(searcher: Searcher, name: str) -> list[bytes]:
     C speed (`Counter(map(...))`); only the distinct values are decoded.
     """
     segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
-    key = (segments, name)
     with _FACET_LOCK:
-        values = _FACET_CACHE.get(key)
+        by_name = _FACET_CACHE.get(segments)
+        if by_name is None:
+            while len(_FACET_CACHE) >= _FACET_CACHE_SETS:
+                del _FACET_CACHE[next(iter(_FACET_CACHE))]  # the oldest index state
+            by_name = _FACET_CACHE[segments] = {}
+        values = by_name.get(name)
         if values is None:
-            values = _column_values(searcher.reader().column_reader(FACETS[name], translate=False))
-            states = list(dict.fromkeys(k[0] for k in _FACET_CACHE))
-            for old in states[: max(0, len(states) - _FACET_CACHE_SETS + 1)]:
-                for stale in [k for k in _FACET_CACHE if k[0] == old and k[0] != segments]:
-                    del _FACET_CACHE[stale]
-            _FACET_CACHE[key] = values
+            reader = searcher.reader().column_reader(FACETS[name], translate=False)
+            values = by_name[name] = _column_values(reader)
     return values
 
 
@@ -143,11 +143,7 @@ def _counts(searcher: Searcher, docnums: list[int], name: str) -> dict[str, int]
     if not docnums:
         return {}  # nothing to count (and an empty index has no columns to read)
     counted = Counter(map(_facet_values(searcher, name).__getitem__, docnums))
-    pairs = (
-        (key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key), int(count))
-        for key, count in counted.items()
-        if key not in (None, b"", "")
-    )
+    pairs = ((key.decode("utf-8", "replace"), int(n)) for key, n in counted.items() if key)
     return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
 
 

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
+from desktop.main_window import MainWindow
+from index import SearchResult
 from tests.desktop.conftest import (  # noqa: F401 - fixtures shared with the window tests
     bbc_base,
     bbc_indexed,
@@ -26,6 +29,7 @@ from tests.desktop.conftest import (  # noqa: F401 - fixtures shared with the wi
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+SEARCH_WAIT_MS = 60_000
 PYTHON = sys.executable
 # Root ignores file modes through these two capabilities; without them it is refused like
 # anybody else (`setpriv` is util-linux).
@@ -146,3 +150,20 @@ def assert_user_reason(reason: str, path: str = "") -> None:
     assert len(reason) < 150, f"a reason of {len(reason)} characters{where}: {reason!r}"
     assert "\n" not in reason, f"a reason of several lines{where}: {reason!r}"
     assert not _JARGON.search(reason), f"a reason in programmer's words{where}: {reason!r}"
+
+
+def search_in_window(
+    qtbot: QtBot, window: MainWindow, text: str, draw: bool = False
+) -> SearchResult:
+    """Type a query into the box, search at once, and wait for this query's results.
+
+    With `draw`, every visible result is then painted through the delegate.
+    """
+    window.search_bar.set_text(text)
+    with qtbot.waitSignal(window.search.results, timeout=SEARCH_WAIT_MS) as arrived:
+        window.search.search_now()
+    result = arrived.args[0]
+    assert isinstance(result, SearchResult)
+    if draw:
+        window.results_view.viewport().grab()
+    return result

@@ -25,13 +25,12 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 
 from desktop.bookmarks import Bookmark
-from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
 from index import Library, SearchRequest, SearchResult, SortOrder
 from index.query import MAX_QUERY_CHARS, build_parser, parse_query
 from index.schema import build_schema
 from tests.desktop.conftest import WindowFactory
-from tests.robustness.conftest import PYTHON, REPO_ROOT, assert_user_reason
+from tests.robustness.conftest import PYTHON, REPO_ROOT, assert_user_reason, search_in_window
 
 WAIT_MS = 60_000
 FIELDS = (
@@ -304,17 +303,6 @@ def test_bytes_that_are_not_utf8_on_the_command_line(bbc_indexed: Path) -> None:
     assert result["message"] is None or "failed" not in result["message"], result["message"]
 
 
-def search_in_window(qtbot: QtBot, window: MainWindow, text: str) -> SearchResult:
-    """Type a query into the box, search at once, wait for its results, draw them."""
-    window.search_bar.set_text(text)
-    with qtbot.waitSignal(window.search.results, timeout=WAIT_MS) as arrived:
-        window.search.search_now()
-    result = arrived.args[0]
-    assert isinstance(result, SearchResult)
-    window.results_view.viewport().grab()  # paint every visible result through the delegate
-    return result
-
-
 def test_the_window_answers_any_query(
     qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path
 ) -> None:
@@ -332,7 +320,7 @@ def test_the_window_answers_any_query(
     @given(query=st.one_of(any_query, fielded, st.sampled_from(["is:bookmarked", "tag:fuzz"])))
     def check(query: str) -> None:
         FUZZED["window"] += 1
-        result = search_in_window(qtbot, window, query)
+        result = search_in_window(qtbot, window, query, draw=True)
         if query.strip():
             assert_answered(result, articles)
         assert not failures, failures
@@ -343,5 +331,5 @@ def test_the_window_answers_any_query(
 
     FUZZED["window"] += 1
     paste = _repeat_to('brown blair ( OR " - title: ', 12_000)
-    result = search_in_window(qtbot, window, paste)
+    result = search_in_window(qtbot, window, paste, draw=True)
     assert_answered(result, articles)

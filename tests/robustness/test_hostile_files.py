@@ -23,11 +23,10 @@ import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
-from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
 from desktop.problems_dialog import ProblemsDialog, display_path
 from desktop.reader import MAX_READER_CHARS
-from index import Library, SearchRequest, SearchResult
+from index import Library, SearchRequest
 from index.extract import MAX_TEXT_BYTES
 from tests.desktop.conftest import WindowFactory
 from tests.robustness.conftest import (
@@ -36,6 +35,7 @@ from tests.robustness.conftest import (
     assert_user_reason,
     readingroom,
     run_child,
+    search_in_window,
     unprivileged,
 )
 
@@ -480,16 +480,6 @@ def test_files_changing_during_the_run(indexed: IndexedTwice) -> None:
         assert article is not None and "took the old file's place" in article.text
     finally:
         library.close()
-
-
-def search_in_window(qtbot: QtBot, window: MainWindow, text: str) -> SearchResult:
-    """Type a query into the box, search at once, and wait for this query's results."""
-    window.search_bar.set_text(text)
-    with qtbot.waitSignal(window.search.results, timeout=WAIT_MS) as arrived:
-        window.search.search_now()
-    result = arrived.args[0]
-    assert isinstance(result, SearchResult)
-    return result
 
 
 def test_the_window_shows_the_hostile_library(

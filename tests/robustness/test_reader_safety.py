@@ -27,12 +27,11 @@ from PySide6.QtCore import QUrl
 from pytestqt.qtbot import QtBot
 
 from desktop.bookmarks import Bookmark
-from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
 from desktop.printing import export_pdf
-from index import Library, SearchRequest, SearchResult
+from index import Library, SearchRequest
 from tests.desktop.conftest import WindowFactory
-from tests.robustness.conftest import REPO_ROOT, readingroom
+from tests.robustness.conftest import REPO_ROOT, readingroom, search_in_window
 
 WAIT_MS = 60_000
 TOKEN = "readersafetytoken"
@@ -171,15 +170,6 @@ def hostile_markdown(server: str, canary: Path) -> str:
         f'Raw HTML in Markdown: <img src="{server}/md-raw.png"> <img src="{local}"> '
         f"with the word {TOKEN}.\n"
     )
-
-
-def search_in_window(qtbot: QtBot, window: MainWindow, text: str) -> SearchResult:
-    window.search_bar.set_text(text)
-    with qtbot.waitSignal(window.search.results, timeout=WAIT_MS) as arrived:
-        window.search.search_now()
-    result = arrived.args[0]
-    assert isinstance(result, SearchResult)
-    return result
 
 
 @pytest.fixture
