@@ -14,7 +14,8 @@ Measures, with the real `MainWindow` on Qt's offscreen platform:
 3. with `--build FOLDER`: a full indexing run of FOLDER from the window (into a fresh
    base directory), with a 10 ms timer on the GUI thread: its longest gap is the
    longest time the GUI thread was blocked;
-4. the resident memory of the idle window after the searches.
+4. the resident memory of the window 1 s after the searches, and once idle (after the
+   window has given back the index pages it read: `RELEASE_AFTER_MS`).
 """
 
 from __future__ import annotations
@@ -55,10 +56,14 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[max(1, math.ceil(len(ordered) * pct / 100)) - 1]
 
 
-def rss_mb() -> float:
-    """This process's resident memory now, in MB (10^6 bytes)."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory now, in MB (10^6 bytes).
+
+    `field` picks a part from /proc/self/status: `RssAnon` (the heap), `RssFile` (mapped
+    files: libraries and the index's segments, which the kernel can drop at will).
+    """
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024 / 1e6
     return 0.0
 
@@ -107,6 +112,7 @@ def child_session(basedir: str, launched: float, count: int, build: str | None) 
 
     from desktop.app import build_window
     from desktop.paths import AppPaths
+    from desktop.search_controller import RELEASE_AFTER_MS
 
     app = QApplication([sys.argv[0]])
     window = build_window(AppPaths.resolve(basedir), watch=False)
@@ -141,7 +147,11 @@ def child_session(basedir: str, launched: float, count: int, build: str | None) 
                 figures["latencies_ms"].append((watch.painted - typed) * 1000)
                 figures["arrivals_ms"].append((watch.arrived - typed) * 1000)
         yield 1000
+        figures["after_mb"] = rss_mb()
+        yield RELEASE_AFTER_MS + 1000
         figures["idle_mb"] = rss_mb()
+        figures["idle_anon_mb"] = rss_mb("RssAnon")
+        figures["idle_file_mb"] = rss_mb("RssFile")
         if build:
             yield from build_session(build)
         window.close()
@@ -218,7 +228,11 @@ def main() -> int:
         f"  of which last key to results handed to the window: p50 "
         f"{percentile(arrivals, 50):.0f} ms, p95 {percentile(arrivals, 95):.0f} ms"
     )
-    print(f"memory of the idle window after the searches: {figures['idle_mb']:.0f} MB")
+    print(f"memory of the window 1 s after the last search: {figures['after_mb']:.0f} MB")
+    print(
+        f"memory of the idle window after the searches: {figures['idle_mb']:.0f} MB "
+        f"(heap {figures['idle_anon_mb']:.0f} MB, mapped files {figures['idle_file_mb']:.0f} MB)"
+    )
     if args.build:
         print(
             f"full build of {args.build} from the window: {figures['build_s']:.1f} s; "

@@ -20,6 +20,9 @@ SEARCH_PRIORITY = 1
 # keeps results under the fingers; a newer search's results always replace an older one's.
 TYPING_PAUSE_MS = 40
 RESPELL_AFTER_MS = 500
+# Once searching pauses this long, the index pages the searches read are given back to the
+# system (they stay in its file cache): an idle window keeps only its own memory.
+RELEASE_AFTER_MS = 3000
 
 
 class SearchController(QObject):
@@ -72,6 +75,10 @@ class SearchController(QObject):
         self._respell_timer.setSingleShot(True)
         self._respell_timer.setInterval(RESPELL_AFTER_MS)
         self._respell_timer.timeout.connect(self._respell)
+        self._release_timer = QTimer(self)
+        self._release_timer.setSingleShot(True)
+        self._release_timer.setInterval(RELEASE_AFTER_MS)
+        self._release_timer.timeout.connect(self._release_memory)
 
     @property
     def generation(self) -> int:
@@ -160,6 +167,11 @@ class SearchController(QObject):
         self._running = self._generation
         self._run(*self._request(0), append=False)
 
+    def _release_memory(self) -> None:
+        if self._running is None and not self._fetching:
+            library = self._library
+            self._pool.start(Job(library.release_memory))
+
     def _first_page_ended(self) -> None:
         ended, self._running = self._running, None
         if ended != self._generation:
@@ -185,6 +197,7 @@ class SearchController(QObject):
             if not shiboken6.isValid(self):
                 return  # the window closed while the search ran
             self._jobs.discard(job)
+            self._release_timer.start()
             if not append:
                 self._first_page_ended()
             if generation != self._generation or not isinstance(result, SearchResult):

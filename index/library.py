@@ -29,6 +29,7 @@ from index.query import build_parser, expand_fuzzy, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import run_search
 from index.whoosh_fixes import apply as apply_whoosh_fixes
+from index.whoosh_fixes import release_mapped_pages
 
 
 class IndexDamagedError(RuntimeError):
@@ -58,6 +59,13 @@ class Library:
         """Release the index and the catalog."""
         self._drop_searchers()
         self._catalog.close()
+
+    def release_memory(self) -> int:
+        """Give back the index pages searches have read (for an idle window); returns bytes.
+
+        Searchers stay open: the next search reads the pages again from the file cache.
+        """
+        return release_mapped_pages()
 
     def _drop_searchers(self) -> None:
         with self._searchers_lock:

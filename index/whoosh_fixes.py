@@ -20,11 +20,21 @@
    over the memory map): a searcher held the whole index in RAM, 600 MB for
    150,000 articles. The files are now read from the memory map in place.
 
-The segments are immutable once written, so caching the answers of 1 and 2 is safe.
+5. Each searcher mapped each segment afresh, and every map counts the pages it has read
+   as the process's own: with a searcher per thread, the window held the same index
+   pages two or three times (260 MB of mapped index for 150,000 articles). Searchers
+   now share one read-only map per segment file.
+
+The segments are immutable once written, so caching the answers of 1 and 2, and
+sharing the maps of 5, is safe.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
+import threading
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -151,6 +161,75 @@ def _open_compound_file(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
 
 _original_open_file = CompoundStorage.open_file
 
+# One map per segment file (device, inode, size, modification time), while anyone uses it.
+_maps: weakref.WeakValueDictionary[tuple[int, int, int, int], mmap.mmap] = (
+    weakref.WeakValueDictionary()
+)
+_maps_lock = threading.Lock()
+
+
+def _shared_map(fileno: int) -> mmap.mmap:
+    """A read-only map of the open file `fileno`, shared with other readers of that file."""
+    info = os.fstat(fileno)
+    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    with _maps_lock:
+        source = _maps.get(key)
+        if source is None or source.closed:
+            source = mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)
+            _maps[key] = source
+        return source
+
+
+def release_mapped_pages() -> int:
+    """Let the kernel take back the index pages the maps hold; returns the bytes released.
+
+    The pages stay in the file cache, so the next search maps them again cheaply; until
+    then they no longer count as this process's memory. For an idle window.
+    """
+    advice = getattr(mmap, "MADV_DONTNEED", None)
+    if advice is None:  # not on this system
+        return 0
+    with _maps_lock:
+        sources = [source for source in _maps.values() if not source.closed]
+    released = 0
+    for source in sources:
+        try:
+            source.madvise(advice)
+        except (OSError, ValueError):  # closed meanwhile: nothing to release
+            continue
+        released += len(source)
+    return released
+
+
+def _compound_init(self: Any, dbfile: Any, use_mmap: bool = True, basepos: int = 0) -> None:
+    self._file = dbfile
+    self.is_closed = False
+    dbfile.seek(basepos)
+    self._diroffset = dbfile.read_long()
+    self._dirlength = dbfile.read_int()
+    dbfile.seek(self._diroffset)
+    self._dir = dbfile.read_pickle()
+    self._options = dbfile.read_pickle()
+    self._locks = {}
+    self._source = None
+    if use_mmap and hasattr(dbfile, "fileno"):
+        try:
+            self._source = _shared_map(dbfile.fileno())
+        except (OSError, ValueError):  # no map (out of address space, odd file): read it
+            return
+        dbfile.close()
+        self._file = None
+
+
+def _compound_close(self: Any) -> None:
+    if self.is_closed:
+        raise StorageError("Already closed")
+    self.is_closed = True
+    # The map is shared: it closes when the last reader lets go of it.
+    self._source = None
+    if self._file:
+        self._file.close()
+
 
 def apply() -> None:
     """Install the fixes (idempotent)."""
@@ -158,3 +237,5 @@ def apply() -> None:
     SegmentReader.column_reader = _column_reader
     MultiReader.terms_within = _terms_within
     CompoundStorage.open_file = _open_compound_file
+    CompoundStorage.__init__ = _compound_init
+    CompoundStorage.close = _compound_close

@@ -5,16 +5,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QListView, QTextBrowser, QWidget
 from pytestqt.qtbot import QtBot
 
+from desktop import search_controller
 from desktop.bookmarks import BookmarkStore
 from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
 from desktop.results_model import ResultRole
 from index import Hit, Library
 from tests.desktop.conftest import WindowFactory
+from tests.index.test_library import mapped_kb
 
 WAIT_MS = 20_000
 
@@ -201,6 +204,22 @@ def test_did_you_mean_waits_until_typing_stops(
     assert final[0] is None  # the search made while typing
     assert final[-1] == "spending"  # the one made once typing stopped
     assert all(s is None for q, s in answers if q != "spendng")
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
+def test_idle_window_gives_back_the_index_pages(
+    qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once searching pauses, the index pages read by the searches leave the window's memory."""
+    monkeypatch.setattr(search_controller, "RELEASE_AFTER_MS", 200)
+    window = window_factory.open(bbc_base)
+    index_dir = window.session.current.data_dir / "index"
+    search_for(qtbot, window, "economy OR film OR music OR election")
+    held = mapped_kb(index_dir)
+    assert held > 500
+    qtbot.waitUntil(lambda: mapped_kb(index_dir) < held / 10, timeout=WAIT_MS)
+    search_for(qtbot, window, "prime minister")  # and searching goes on as before
+    assert window.results_model.total > 0
 
 
 def test_filters_and_sort(qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path) -> None:

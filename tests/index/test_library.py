@@ -222,6 +222,32 @@ def test_bbc_unchanged_resync(bbc: Library) -> None:
     assert bbc.count() == 2226
 
 
+def mapped_kb(folder: Path) -> int:
+    """How much of the files under `folder` this process holds mapped in memory, in kB."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        parts = line.split()
+        if "-" in parts[0] and len(parts) >= 5:
+            inside = len(parts) > 5 and parts[5].startswith(str(folder))
+        elif inside and parts[0] == "Rss:":
+            total += int(parts[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
+def test_bbc_release_memory_gives_back_index_pages(bbc: Library) -> None:
+    queries = ["economy", '"prime minister"', "film OR music", "econom*", "title:music"]
+    before = [names(search(bbc, query)) for query in queries]
+    held = mapped_kb(bbc.data_dir / "index")
+
+    released = bbc.release_memory()
+
+    assert held > 1000  # the searches read over a megabyte of the index through its maps
+    assert released > 0
+    assert mapped_kb(bbc.data_dir / "index") < held / 10
+    assert [names(search(bbc, query)) for query in queries] == before
+
+
 # =======================================================================================
 # A small news library: the two seeds (read-only, from the corpus) and articles written here.
 # =======================================================================================
