@@ -146,6 +146,7 @@ def child_session(basedir: str, launched: float, count: int, build: str | None) 
             if watch.painted:
                 figures["latencies_ms"].append((watch.painted - typed) * 1000)
                 figures["arrivals_ms"].append((watch.arrived - typed) * 1000)
+                figures.setdefault("by_query", []).append([text, (watch.painted - typed) * 1000])
         yield 1000
         figures["after_mb"] = rss_mb()
         yield RELEASE_AFTER_MS + 1000
@@ -228,6 +229,8 @@ def main() -> int:
         f"  of which last key to results handed to the window: p50 "
         f"{percentile(arrivals, 50):.0f} ms, p95 {percentile(arrivals, 95):.0f} ms"
     )
+    slowest = sorted(figures.get("by_query", []), key=lambda pair: -pair[1])[:5]
+    print("  slowest: " + ", ".join(f"{text} {ms:.0f} ms" for text, ms in slowest))
     print(f"memory of the window 1 s after the last search: {figures['after_mb']:.0f} MB")
     print(
         f"memory of the idle window after the searches: {figures['idle_mb']:.0f} MB "

@@ -4,9 +4,9 @@ Whoosh finds matching documents by stepping a tree of matchers one document at
 a time, several Python calls per document and per branch: counting the 23,000
 articles that say "people" took longer than ranking them. Here each word's
 posting list is read a block at a time into a set, and AND, OR and NOT become
-set operations, which run in C. Queries this module does not know (phrases,
-ranges) are left to Whoosh, for their branch only. `tests/index/test_counting.py`
-holds the answers to Whoosh's own.
+set operations, which run in C; phrases are matched by index/phrases.py. Queries
+this module does not know (ranges, fuzzy words) are left to Whoosh, for their branch
+only. `tests/index/test_counting.py` holds the answers to Whoosh's own.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.wrappers import ConstantScoreQuery, WeightingQuery
 from whoosh.searching import Searcher
+
+from index.phrases import phrase_docs
 
 # Past this many expected matches per candidate, an AND looks the candidates up instead.
 SKIP_RATIO = 16
@@ -66,6 +68,8 @@ def _docset(searcher: Searcher, query: wq.Query) -> set[int]:
         return _docset(searcher, query.a) & _docset(searcher, query.b)
     if type(query) in (ConstantScoreQuery, WeightingQuery):
         return _docset(searcher, query.child)  # ConstantScoreQuery, boosts
+    if isinstance(query, wq.Phrase):
+        return set(phrase_docs(searcher, query))
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
         return set()
     if type(query) in (wq.Prefix, wq.Wildcard) and query.field():

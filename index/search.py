@@ -22,6 +22,7 @@ from index.analysis import FastHighlighter, FastText
 from index.counting import matching_docnums
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.paths import key_to_path
+from index.phrases import with_fast_phrases
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
 
 SNIPPET_CHARS = 220
@@ -264,7 +265,7 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     parsed = parse_query(request.query, parser)
     # An empty query lists everything (to browse with filters and a sort order).
     query = parsed.query if request.query.strip() else wq.Every()
-    query = expand_fuzzy(query, searcher.reader())
+    query = with_fast_phrases(expand_fuzzy(query, searcher.reader()))
     filter_query = _filter_query(searcher, request.filters)
     limit = max(1, request.offset + request.limit)
     active = _active_facets(request.filters) if request.facets else []
@@ -296,7 +297,9 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     if request.suggest and total < SUGGEST_BELOW and request.query.strip():
         candidate = suggest(searcher, request.query[:MAX_QUERY_CHARS])
         if candidate is not None:
-            alternative = expand_fuzzy(parse_query(candidate, parser).query, searcher.reader())
+            alternative = with_fast_phrases(
+                expand_fuzzy(parse_query(candidate, parser).query, searcher.reader())
+            )
             found = len(searcher.search(_restrict(alternative, filter_query), limit=1))
             if found >= max(1, 2 * total):
                 suggestion = candidate
