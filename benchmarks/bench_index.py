@@ -1,7 +1,7 @@
 """Benchmark indexing and searching: the Reading Room engine against a plain Whoosh baseline.
 
 Usage:
-    .venv/bin/python benchmarks/bench_index.py FOLDER [--queries FILE]
+    .venv/bin/python benchmarks/bench_index.py FOLDER [--queries FILE] [--existing DATA_DIR]
         [--baseline | --no-baseline] [--workdir DIR] [--repeats N] [--keep]
 
 Measures, on a folder of article files:
@@ -10,7 +10,9 @@ Measures, on a folder of article files:
    `sync`) in a fresh temporary directory: articles, MB, seconds, articles/s, MB/s,
    the size of the whole data directory, index segments and the peak RSS;
 2. re-syncing the unchanged library (the incremental no-change path), three times;
-3. a fixed set of queries (or one query per line of `--queries FILE`), each run once
+3. a fixed set of 56 queries (or one query per line of `--queries FILE`): words,
+   phrases, prefixes, fuzzy words, fields, dates, NOT and OR, and sorts and folder
+   filters (the engine alone runs those), each run once
    to warm up and then `--repeats` times, with 10 hits and 3 snippets and with 10 hits
    and no snippets: p50 / p95 / max latency in ms;
 4. with `--baseline` (the default), the same for plain Whoosh: one writer with default
@@ -91,7 +93,34 @@ QUERIES: tuple[str, ...] = (
     "date:2004-12..2005-03 oil",
     "parliment",
     "telvision",
+    "river",
+    "mountain",
+    "volcano",
+    "painter",
+    "french revolution",
+    "computer science",
+    "olympic games",
+    '"world war"',
+    '"new york city"',
+    '"european union"~2',
+    "space station",
+    "railway station",
+    "king OR queen",
+    "planet* NOT star",
+    "photograph*",
+    "music || sort=newest",
+    "election || sort=title",
+    "river || sort=oldest",
+    "school || folder={folder}",
+    "city council || folder={folder}",
+    '"prime minister" || folder={folder} sort=newest',
+    "comput* || sort=title folder={folder}",
+    " || folder={folder}",
+    " || sort=newest",
 )
+# A line "TEXT || sort=S folder=F" is searched with that sort order and folder filter
+# ({folder} is the corpus's first subfolder); the engine alone runs those lines, as the
+# references have no such options. An empty TEXT lists everything, as the window does.
 
 
 class QueryStat(TypedDict):
@@ -231,11 +260,11 @@ def change_some_files(folder: Path) -> tuple[int, int, int]:
 
 def idle_memory(data_dir: str, queries: list[str]) -> int:
     """RSS of a fresh process that opened the index and ran every query once (the app's core)."""
-    from index import Library, SearchRequest
+    from index import Library
 
     library = Library(Path(data_dir))
     for text in queries:
-        library.search(SearchRequest(text, limit=HITS, snippets=SNIPPETS))
+        library.search(engine_request(text, SNIPPETS))
     rss = current_rss_bytes()
     library.close()
     return rss
@@ -272,6 +301,17 @@ class Ticker:
             )
 
 
+def split_spec(line: str) -> tuple[str, dict[str, str]]:
+    """A query line's text and options (`sort=`, `folder=`)."""
+    text, _, options = line.partition(" || ")
+    return text.strip(), dict(part.split("=", 1) for part in options.split() if "=" in part)
+
+
+def plain_queries(queries: Sequence[str]) -> list[str]:
+    """The lines without options, which the references run too."""
+    return [line for line in queries if " || " not in line]
+
+
 def time_queries(
     queries: Sequence[str],
     runners: dict[str, Callable[[str], object]],
@@ -304,7 +344,7 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
     """Index `folder` with the Reading Room engine, re-sync it, and time the queries."""
     from whoosh import index as whoosh_index
 
-    from index import Library, SearchRequest, SyncProgress
+    from index import Library, SyncProgress
 
     ticker = Ticker("engine")
 
@@ -348,22 +388,7 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
         f"{after.removed} removed)"
     )
 
-    runners: dict[str, Callable[[str], object]] = {
-        MODES[0]: lambda q: library.search(SearchRequest(q, limit=HITS, snippets=SNIPPETS)),
-        MODES[1]: lambda q: library.search(SearchRequest(q, limit=HITS, snippets=0)),
-    }
-    latencies, medians = time_queries(queries, runners, repeats)
-    stats: list[QueryStat] = []
-    for text, median in zip(queries, medians[MODES[0]], strict=True):
-        result = library.search(SearchRequest(text, limit=HITS, snippets=0))
-        notes = []
-        if result.suggestion:
-            notes.append(f"did you mean: {result.suggestion}")
-        if result.message:
-            notes.append(result.message)
-        stats.append(
-            QueryStat(query=text, total=result.total, median_ms=median, note="; ".join(notes))
-        )
+    latencies, stats = time_engine_queries(library, queries, repeats)
     library.close()
     say("  [engine] queries done")
     return SideResult(
@@ -382,6 +407,44 @@ def run_engine(folder: str, data_dir: str, queries: list[str], repeats: int) -> 
         latencies=latencies,
         queries=stats,
     )
+
+
+def engine_request(line: str, snippets: int) -> Any:
+    """The engine's request for a query line (see `split_spec`)."""
+    from index import Filters, SearchRequest, SortOrder
+
+    text, options = split_spec(line)
+    folders = (options["folder"],) if "folder" in options else ()
+    return SearchRequest(
+        text,
+        limit=HITS,
+        snippets=snippets,
+        sort=SortOrder(options.get("sort", "relevance")),
+        filters=Filters(folders=folders),
+    )
+
+
+def time_engine_queries(
+    library: Any, queries: list[str], repeats: int
+) -> tuple[dict[str, list[float]], list[QueryStat]]:
+    """Time the engine on the query lines; the latencies by mode and each line's figures."""
+    runners: dict[str, Callable[[str], object]] = {
+        MODES[0]: lambda q: library.search(engine_request(q, SNIPPETS)),
+        MODES[1]: lambda q: library.search(engine_request(q, 0)),
+    }
+    latencies, medians = time_queries(queries, runners, repeats)
+    stats: list[QueryStat] = []
+    for text, median in zip(queries, medians[MODES[0]], strict=True):
+        result = library.search(engine_request(text, 0))
+        notes = []
+        if result.suggestion:
+            notes.append(f"did you mean: {result.suggestion}")
+        if result.message:
+            notes.append(result.message)
+        stats.append(
+            QueryStat(query=text, total=result.total, median_ms=median, note="; ".join(notes))
+        )
+    return latencies, stats
 
 
 def run_baseline(paths: list[str], index_dir: str, queries: list[str], repeats: int) -> SideResult:
@@ -691,9 +754,38 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="timed runs of each query after one warm-up run (default: 5)",
     )
     parser.add_argument(
+        "--existing",
+        type=Path,
+        metavar="DATA_DIR",
+        help="only time the engine's queries on a library indexed before (a basedir's "
+        "data/library folder); FOLDER still names the corpus, for its subfolders",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (its path is printed)"
     )
     return parser.parse_args(argv)
+
+
+def time_existing(data_dir: Path, queries: list[str], repeats: int) -> int:
+    """Time the engine's queries on a library built before (`readingroom index`)."""
+    from index import Library
+
+    library = Library(data_dir)
+    count = library.count()
+    if not count:
+        print(f"error: no indexed library in {data_dir}", file=sys.stderr)
+        return 2
+    say(f"== bench_index: queries on {data_dir} ({count:,} articles) ==")
+    latencies, stats = time_engine_queries(library, queries, repeats)
+    library.close()
+    for mode, samples in latencies.items():
+        say(
+            f"{mode}: {len(queries)} queries x {repeats}: p50 {percentile(samples, 50):.1f} ms, "
+            f"p95 {percentile(samples, 95):.1f} ms, max {max(samples):.1f} ms"
+        )
+    for stat in sorted(stats, key=lambda s: -s["median_ms"])[:10]:
+        say(f"  {stat['median_ms']:7.1f} ms  {stat['total']:>7,}  {stat['query']}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -709,6 +801,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: no queries", file=sys.stderr)
         return 2
     repeats = max(1, args.repeats)
+    subfolder = next((p.name for p in sorted(folder.iterdir()) if p.is_dir()), None)
+    queries = [
+        line.replace("{folder}", subfolder or "")
+        for line in queries
+        if subfolder or "{folder}" not in line
+    ]
+    plain = plain_queries(queries)
+    if args.existing:
+        return time_existing(args.existing, queries, repeats)
 
     say(f"== bench_index: {folder} ==")
     say(
@@ -744,13 +845,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sides = [engine]
         if args.baseline:
             say("plain Whoosh baseline: indexing ...")
-            sides.append(in_child(run_baseline, paths, str(workdir / "baseline"), queries, repeats))
+            sides.append(in_child(run_baseline, paths, str(workdir / "baseline"), plain, repeats))
             say(f"  load average {os.getloadavg()[0]:.2f}")
         if args.recoll and shutil.which("recollindex"):
             say("Recoll: indexing ...")
-            sides.append(
-                in_child(run_recoll, str(corpus), str(workdir / "recoll"), queries, repeats)
-            )
+            sides.append(in_child(run_recoll, str(corpus), str(workdir / "recoll"), plain, repeats))
             sides[-1]["articles"] = sides[-1]["articles"] or len(paths)
         elif args.recoll:
             say("Recoll is not installed (Debian: apt install recollcmd): left out")
