@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import html
 import re
 import sys
@@ -12,11 +13,11 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from whoosh import columns, highlight, sorting
+from whoosh import columns, highlight
 from whoosh import query as wq
 from whoosh.qparser import QueryParser
 from whoosh.searching import Hit as WhooshHit
-from whoosh.searching import Searcher
+from whoosh.searching import Results, Searcher
 
 from index.analysis import FastHighlighter, FastText
 from index.counting import matching_docnums
@@ -34,11 +35,11 @@ BODY = "body"
 FACETS = {"source": "source_facet", "year": "year", "folder": "folder_facet"}
 _SEPARATOR = "\x1f"
 _WHITESPACE = re.compile(r"\s+")
-_SORTS: dict[SortOrder, Any] = {
-    SortOrder.RELEVANCE: None,
-    SortOrder.NEWEST: sorting.FieldFacet("date_newest", reverse=True),
-    SortOrder.OLDEST: sorting.FieldFacet("date_oldest"),
-    SortOrder.TITLE: sorting.FieldFacet("title_sort"),
+# Sort orders other than relevance: the column that holds the key, and whether descending.
+_SORTS: dict[SortOrder, tuple[str, bool]] = {
+    SortOrder.NEWEST: ("date_newest", True),
+    SortOrder.OLDEST: ("date_oldest", False),
+    SortOrder.TITLE: ("title_sort", False),
 }
 _QUERY_WORD = re.compile(r"(?<![:\w])(?!(?:AND|OR|NOT|TO)\b)([^\W\d_]{3,})(?![\w:*~])")
 
@@ -104,7 +105,12 @@ _FACET_CACHE_SETS = 2  # the index now and the one before (searchers still open 
 
 
 def _facet_values(searcher: Searcher, name: str) -> list[bytes]:
-    """Each document's facet value (raw bytes), by document number.
+    """Each document's value of the facet `name` (raw bytes), by document number."""
+    return _column_of(searcher, FACETS[name])
+
+
+def _column_of(searcher: Searcher, column: str) -> list[Any]:
+    """Each document's raw value in a column (facets, sort keys), by document number.
 
     Reading a column value by value costs Python calls for each article; this
     list is read once per index state (all threads share it) and then counted at
@@ -117,17 +123,17 @@ def _facet_values(searcher: Searcher, name: str) -> list[bytes]:
             while len(_FACET_CACHE) >= _FACET_CACHE_SETS:
                 del _FACET_CACHE[next(iter(_FACET_CACHE))]  # the oldest index state
             by_name = _FACET_CACHE[segments] = {}
-        values = by_name.get(name)
+        values = by_name.get(column)
         if values is None:
-            reader = searcher.reader().column_reader(FACETS[name], translate=False)
-            values = by_name[name] = _column_values(reader)
+            reader = searcher.reader().column_reader(column, translate=False)
+            values = by_name[column] = _column_values(reader)
     return values
 
 
-def _column_values(reader: Any) -> list[bytes]:
+def _column_values(reader: Any) -> list[Any]:
     """Every document's raw value; a column of few values is read in one go, not value by value."""
     parts = reader._readers if isinstance(reader, columns.MultiColumnReader) else [reader]
-    values: list[bytes] = []
+    values: list[Any] = []
     for part in parts:
         if isinstance(part, columns.RefBytesColumn.Reader):
             data = part._dbfile.get(part._basepos, part._doccount * part._itemsize)
@@ -279,7 +285,15 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     relevance = request.sort == SortOrder.RELEVANCE
     page: list[WhooshHit] = []
     if total:
-        results = searcher.search(restricted, limit=limit, sortedby=_SORTS[request.sort])
+        if relevance:
+            results = searcher.search(restricted, limit=limit)
+        else:  # no scores needed: the matches in the order of their sort keys
+            column, descending = _SORTS[request.sort]
+            keys = _column_of(searcher, column)
+            pick = heapq.nlargest if descending else heapq.nsmallest
+            # Ties keep the article order, as in Whoosh (`heapq` picks are stable).
+            top = pick(limit, sorted(matching), key=keys.__getitem__)
+            results = Results(searcher, restricted, [(keys[d], d) for d in top])
         results.highlighter = FastHighlighter(
             fragmenter=highlight.ContextFragmenter(
                 maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND
