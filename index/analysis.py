@@ -95,11 +95,16 @@ class FastHighlighter(highlight.Highlighter):  # type: ignore[misc]  # no type i
             return str(super().highlight_hit(hitobj, fieldname, text, top, minscore, strict_phrase))
         if text is None:
             text = str(hitobj[fieldname])
-        if results.has_matched_terms():
-            bterms = [term for term in results.matched_terms() if term[0] == fieldname]
-        else:
-            bterms = results.query_terms(expand=True, fieldname=fieldname)
-        words = frozenset(field.from_bytes(term[1]) for term in bterms)
+        # The query's words are the same for every hit: looked up (and prefixes expanded
+        # against the index) once per result list and field, not once per hit.
+        known: dict[str, frozenset[str]] = results.__dict__.setdefault("_rr_words", {})
+        words = known.get(fieldname)
+        if words is None:
+            if results.has_matched_terms():
+                bterms = [term for term in results.matched_terms() if term[0] == fieldname]
+            else:
+                bterms = results.query_terms(expand=True, fieldname=fieldname)
+            words = known[fieldname] = frozenset(field.from_bytes(term[1]) for term in bterms)
         if type(self.fragmenter) is highlight.ContextFragmenter:
             fragments = _context_fragments(field, text, words, self.fragmenter)
         else:
