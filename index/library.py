@@ -115,6 +115,8 @@ class Library:
             folders = [str(key_to_path(f)) for f in self.folders()]
             report = Indexer(ix, self._catalog).sync(folders, progress, should_cancel)
             report.rebuilt = rebuilt
+            with self._catalog_lock:
+                self._catalog.checkpoint()
             return report
         finally:
             self._lock.release()

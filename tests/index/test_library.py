@@ -234,6 +234,19 @@ def mapped_kb(folder: Path) -> int:
     return total
 
 
+def test_catalog_log_is_emptied_after_a_sync(corpora: Path, tmp_path: Path) -> None:
+    """The write-ahead log does not keep a second copy of the catalog once a sync is done."""
+    with opened(tmp_path / "data") as library:
+        library.add_folder(corpora / "bbc" / "tech")
+        report = library.sync()
+        catalog = tmp_path / "data" / "catalog.sqlite3"
+        log = catalog.with_name("catalog.sqlite3-wal")
+        assert report.added == 401
+        assert catalog.stat().st_size > 100 * 1024  # the files' rows are in the database
+        assert not log.exists() or log.stat().st_size == 0
+        assert library.count() == 401
+
+
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
 def test_bbc_release_memory_gives_back_index_pages(bbc: Library) -> None:
     queries = ["economy", '"prime minister"', "film OR music", "econom*", "title:music"]
