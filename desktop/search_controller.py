@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import shiboken6
@@ -61,6 +62,8 @@ class SearchController(QObject):
         self._total = 0
         self._fetching = False
         self._jobs: set[Job] = set()
+        # Set when a newer query makes a search's answer useless: the search then stops.
+        self._stale_flags: dict[Job, threading.Event] = {}
         # One first-page search at a time: Python runs one thread at a time, so a second
         # search would only slow the first. A query typed meanwhile runs when it ends.
         self._running: int | None = None  # the generation of the first-page search under way
@@ -154,6 +157,8 @@ class SearchController(QObject):
         """Search for the current query now (or as soon as the running search ends)."""
         self._timer.stop()
         self._generation += 1
+        for stale in self._stale_flags.values():
+            stale.set()  # searches under way stop at their next look at the flag
         if self._running is not None:
             return  # the running search's answer is stale already: this one follows it
         self._loaded = 0
@@ -190,13 +195,16 @@ class SearchController(QObject):
     def _run(self, request: SearchRequest, terms: BookmarkTerms, append: bool) -> None:
         generation = self._generation
         library = self._library
-        job = Job(lambda: terms.apply_to(library.search(request)))
+        stale = threading.Event()
+        job = Job(lambda: terms.apply_to(library.search(request, stale.is_set)))
         self._jobs.add(job)
+        self._stale_flags[job] = stale
 
         def on_done(result: object) -> None:
             if not shiboken6.isValid(self):
                 return  # the window closed while the search ran
             self._jobs.discard(job)
+            self._stale_flags.pop(job, None)
             self._release_timer.start()
             if not append:
                 self._first_page_ended()
@@ -213,6 +221,7 @@ class SearchController(QObject):
             if not shiboken6.isValid(self):
                 return
             self._jobs.discard(job)
+            self._stale_flags.pop(job, None)
             if not append:
                 self._first_page_ended()
             if generation == self._generation:

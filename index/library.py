@@ -27,9 +27,11 @@ from index.models import Article, Problem, SearchRequest, SearchResult, SyncRepo
 from index.paths import key_to_path, path_to_key
 from index.query import build_parser, expand_fuzzy, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
-from index.search import run_search
+from index.search import SearchCancelledError, run_search
 from index.whoosh_fixes import apply as apply_whoosh_fixes
 from index.whoosh_fixes import release_mapped_pages
+
+CANCELLED = "The search was cancelled."
 
 
 class IndexDamagedError(RuntimeError):
@@ -208,8 +210,15 @@ class Library:
         return searcher
 
     # reading
-    def search(self, request: SearchRequest) -> SearchResult:
-        """Search the library; any query text gives results or a message, never an error."""
+    def search(
+        self, request: SearchRequest, cancelled: Callable[[], bool] | None = None
+    ) -> SearchResult:
+        """Search the library; any query text gives results or a message, never an error.
+
+        `cancelled` is asked now and then while the search runs; once it says yes, the
+        search stops and its result says it was cancelled (the window gives up a search
+        when a newer query is typed).
+        """
         try:
             searcher = self._searcher()
             if searcher is None:
@@ -220,7 +229,11 @@ class Library:
                 return SearchResult(
                     request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
                 )
-            return run_search(searcher, self._parser, request)
+            if cancelled is None:
+                return run_search(searcher, self._parser, request)
+            return run_search(searcher, self._parser, request, cancelled)
+        except SearchCancelledError:
+            return SearchResult(request.query, 0, 0.0, (), {}, None, CANCELLED)
         except Exception as error:  # noqa: BLE001 - reported to the user, never raised
             if self._probe_fails():
                 return self._damaged(request, "the index cannot be read")

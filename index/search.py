@@ -10,10 +10,11 @@ import threading
 import time
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from whoosh import columns, highlight
+from whoosh import collectors, columns, highlight
 from whoosh import query as wq
 from whoosh.qparser import QueryParser
 from whoosh.searching import Hit as WhooshHit
@@ -265,8 +266,46 @@ def suggest(searcher: Searcher, text: str) -> str | None:
     return _QUERY_WORD.sub(lambda m: better.get(m.group(1).lower()) or m.group(1), text)
 
 
-def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) -> SearchResult:
-    """Search the index; never raises for any query text."""
+class SearchCancelledError(Exception):
+    """The caller no longer wants this search's answer (a newer query came)."""
+
+
+class _CancellableCollector(collectors.WrappingCollector):  # type: ignore[misc]
+    """Ranks as the wrapped collector does, and stops when the caller gives up.
+
+    Whoosh's own `TimeLimitCollector` works the same way, with a timer instead.
+    """
+
+    CHECK_EVERY = 256  # matches between looks at the flag
+
+    def __init__(self, child: Any, cancelled: Callable[[], bool]) -> None:
+        super().__init__(child)
+        self._cancelled = cancelled
+
+    def collect_matches(self) -> None:
+        child, cancelled, every = self.child, self._cancelled, self.CHECK_EVERY
+        for count, sub_docnum in enumerate(child.matches()):
+            if count % every == 0 and cancelled():
+                raise SearchCancelledError
+            child.collect(sub_docnum)
+
+
+def _never() -> bool:
+    return False
+
+
+def run_search(
+    searcher: Searcher,
+    parser: QueryParser,
+    request: SearchRequest,
+    cancelled: Callable[[], bool] = _never,
+) -> SearchResult:
+    """Search the index; never raises for any query text.
+
+    Raises:
+        SearchCancelledError: `cancelled()` turned true while the search ran (it is looked at
+            between steps and while ranking).
+    """
     started = time.perf_counter()
     parsed = parse_query(request.query, parser)
     # An empty query lists everything (to browse with filters and a sort order).
@@ -282,11 +321,15 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
     # of postings that cannot make it (block-max scoring).
     matching = matching_docnums(searcher, restricted)
     total = len(matching)
+    if cancelled():
+        raise SearchCancelledError
     relevance = request.sort == SortOrder.RELEVANCE
     page: list[WhooshHit] = []
     if total:
         if relevance:
-            results = searcher.search(restricted, limit=limit)
+            collector = _CancellableCollector(searcher.collector(limit=limit), cancelled)
+            searcher.search_with_collector(restricted, collector)
+            results = collector.results()
         else:  # no scores needed: the matches in the order of their sort keys
             column, descending = _SORTS[request.sort]
             keys = _column_of(searcher, column)
@@ -301,12 +344,16 @@ def run_search(searcher: Searcher, parser: QueryParser, request: SearchRequest) 
             formatter=MarkFormatter(),
         )
         page = results[request.offset : request.offset + request.limit]
+    if cancelled():
+        raise SearchCancelledError
     in_title, in_body = _searches(query, "title"), _searches(query, "body")
     hits = tuple(_to_hit(hit, request.snippets, in_title, in_body, relevance) for hit in page)
     facets = {name: _counts(searcher, matching, name) for name in counted_here}
     facets.update(_own_filter_facets(searcher, query, request.filters, active))
     if request.facets:
         facets = {name: facets[name] for name in FACETS}
+    if cancelled():
+        raise SearchCancelledError
     suggestion = None
     if request.suggest and total < SUGGEST_BELOW and request.query.strip():
         candidate = suggest(searcher, request.query[:MAX_QUERY_CHARS])

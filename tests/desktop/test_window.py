@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from desktop.bookmarks import BookmarkStore
 from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
 from desktop.results_model import ResultRole
-from index import Hit, Library
+from index import Hit, Library, SearchRequest, SearchResult
+from index.library import CANCELLED
 from tests.desktop.conftest import WindowFactory
 from tests.index.test_library import mapped_kb
 
@@ -174,6 +176,34 @@ def test_old_results_never_replace_newer_ones(
     qtbot.wait(300)
     assert shown == ["football"]
     assert window.results_model.hit(0) is not None
+    assert "football" in window.search.query
+
+
+def test_a_newer_query_stops_the_search_under_way(
+    qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path
+) -> None:
+    """The older search gives up instead of running to the end: typing is answered sooner."""
+    window = window_factory.open(bbc_base)
+    library = window.session.current
+    answers: list[tuple[str, str | None]] = []
+    search = library.search
+
+    def recording(
+        request: SearchRequest, cancelled: Callable[[], bool] | None = None
+    ) -> SearchResult:
+        result = search(request, cancelled)
+        answers.append((result.query, result.message))
+        return result
+
+    library.search = recording  # type: ignore[method-assign]
+    window.search.set_query("said OR people OR year OR government")
+    window.search.search_now()
+    window.search.set_query("football")
+    window.search.search_now()
+    qtbot.waitUntil(lambda: any(q == "football" for q, _ in answers), timeout=WAIT_MS)
+    assert answers[0] == ("said OR people OR year OR government", CANCELLED)
+    assert answers[-1] == ("football", None)
+    qtbot.waitUntil(lambda: window.results_model.total > 0, timeout=WAIT_MS)
     assert "football" in window.search.query
 
 

@@ -210,6 +210,23 @@ def test_bbc_get_by_id_and_path(bbc: Library, corpora: Path) -> None:
     assert bbc.get(str(corpora / "bbc" / "tech" / "no-such-file.txt")) is None
 
 
+def test_bbc_cancelled_search_stops(bbc: Library) -> None:
+    from whoosh import query as wq
+
+    from index.library import CANCELLED
+    from index.search import SearchCancelledError, _CancellableCollector
+
+    result = bbc.search(SearchRequest("economy"), lambda: True)
+    assert (result.total, result.hits, result.message) == (0, (), CANCELLED)
+    searcher = bbc._searcher()
+    assert searcher is not None
+    collector = _CancellableCollector(searcher.collector(limit=10), lambda: True)
+    with pytest.raises(SearchCancelledError):  # ranking looks at the flag as it goes
+        searcher.search_with_collector(wq.Term("body", "economi"), collector)
+    kept = bbc.search(SearchRequest("economy"), lambda: False)
+    assert names(kept) == names(bbc.search(SearchRequest("economy"))) and kept.total > 100
+
+
 def test_bbc_unchanged_resync(bbc: Library) -> None:
     totals: list[int] = []
 
