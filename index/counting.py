@@ -14,12 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.wrappers import ConstantScoreQuery, WeightingQuery
 from whoosh.searching import Searcher
 
-from index.phrases import phrase_docs
+from index.phrases import phrase_docs, posting_docs
 
 # Past this many expected matches per candidate, an AND looks the candidates up instead.
 SKIP_RATIO = 16
@@ -108,22 +106,4 @@ def _term_docs(searcher: Searcher, fieldname: str, text: Any) -> set[int]:
     reader = searcher.reader()
     if (fieldname, btext) not in reader:
         return set()
-    return _ids(reader.postings(fieldname, btext))
-
-
-def _ids(matcher: Any) -> set[int]:
-    """Every document of a posting list, a block at a time where the format allows."""
-    excluded: Any = None
-    if isinstance(matcher, FilterMatcher) and matcher._exclude:
-        excluded, matcher = matcher._ids, matcher.child  # deleted documents
-    if isinstance(matcher, W3LeafMatcher):
-        found: set[int] = set()
-        while matcher.is_active():
-            matcher._read_ids()
-            found.update(matcher._ids)
-            matcher._next_block()
-    else:
-        found = set(matcher.all_ids())
-    if excluded:
-        found -= set(excluded)
-    return found
+    return posting_docs(reader.postings(fieldname, btext))

@@ -63,11 +63,11 @@ def _find(searcher: Searcher, fieldname: str, words: tuple[str, ...], slop: int)
             return set()
         terms.append(term)
     distinct = sorted(set(terms), key=lambda t: reader.doc_frequency(fieldname, t))
-    candidates = _docs(reader.postings(fieldname, distinct[0]))
+    candidates = posting_docs(reader.postings(fieldname, distinct[0]))
     for term in distinct[1:]:
         if not candidates:
             return set()
-        candidates &= _docs(reader.postings(fieldname, term))
+        candidates &= posting_docs(reader.postings(fieldname, term))
     if not candidates or len(terms) == 1:
         return candidates
     ordered = sorted(candidates)
@@ -112,7 +112,11 @@ def _holds(positions: list[list[int]], slop: int) -> bool:
     return True
 
 
-def _docs(matcher: Any) -> set[int]:
+def posting_docs(matcher: Any) -> set[int]:
+    """Every document of a posting list, a block at a time where the format allows.
+
+    Deleted documents (Whoosh's filter around the list) are left out.
+    """
     excluded: Iterable[int] = ()
     if isinstance(matcher, FilterMatcher) and matcher._exclude:
         excluded, matcher = matcher._ids, matcher.child  # deleted documents

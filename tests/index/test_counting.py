@@ -1,10 +1,7 @@
 """Counting with set algebra finds exactly the documents Whoosh's matchers find."""
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from index import Library
 from index.counting import matching_docnums
@@ -33,15 +30,6 @@ QUERIES = [
     "the",
     "",
 ]
-
-
-@pytest.fixture(scope="module")
-def bbc(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    library = Library(tmp_path_factory.mktemp("bbc") / "data")
-    library.add_folder(corpora / "bbc")
-    library.sync()
-    yield library
-    library.close()
 
 
 def check(library: Library) -> int:

@@ -106,7 +106,7 @@ def test_phrase_in_the_library_search(bbc: Library) -> None:
 
 
 def test_deleted_articles_are_not_matched(
-    bbc: Library, corpora: Path, tmp_path_factory: pytest.TempPathFactory
+    corpora: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     folder = tmp_path_factory.mktemp("politics") / "politics"
     shutil.copytree(corpora / "bbc" / "politics", folder)
