@@ -61,9 +61,9 @@ class SearchController(QObject):
         self._loaded = 0
         self._total = 0
         self._fetching = False
-        self._jobs: set[Job] = set()
-        # Set when a newer query makes a search's answer useless: the search then stops.
-        self._stale_flags: dict[Job, threading.Event] = {}
+        # The searches under way (kept alive here), each with the flag that a newer query
+        # sets to make it stop: its answer would be dropped anyway.
+        self._jobs: dict[Job, threading.Event] = {}
         # One first-page search at a time: Python runs one thread at a time, so a second
         # search would only slow the first. A query typed meanwhile runs when it ends.
         self._running: int | None = None  # the generation of the first-page search under way
@@ -157,7 +157,7 @@ class SearchController(QObject):
         """Search for the current query now (or as soon as the running search ends)."""
         self._timer.stop()
         self._generation += 1
-        for stale in self._stale_flags.values():
+        for stale in self._jobs.values():
             stale.set()  # searches under way stop at their next look at the flag
         if self._running is not None:
             return  # the running search's answer is stale already: this one follows it
@@ -197,14 +197,12 @@ class SearchController(QObject):
         library = self._library
         stale = threading.Event()
         job = Job(lambda: terms.apply_to(library.search(request, stale.is_set)))
-        self._jobs.add(job)
-        self._stale_flags[job] = stale
+        self._jobs[job] = stale
 
         def on_done(result: object) -> None:
             if not shiboken6.isValid(self):
                 return  # the window closed while the search ran
-            self._jobs.discard(job)
-            self._stale_flags.pop(job, None)
+            self._jobs.pop(job, None)
             self._release_timer.start()
             if not append:
                 self._first_page_ended()
@@ -220,8 +218,7 @@ class SearchController(QObject):
         def on_failed(message: str) -> None:
             if not shiboken6.isValid(self):
                 return
-            self._jobs.discard(job)
-            self._stale_flags.pop(job, None)
+            self._jobs.pop(job, None)
             if not append:
                 self._first_page_ended()
             if generation == self._generation:
