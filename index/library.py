@@ -229,8 +229,6 @@ class Library:
                 return SearchResult(
                     request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
                 )
-            if cancelled is None:
-                return run_search(searcher, self._parser, request)
             return run_search(searcher, self._parser, request, cancelled)
         except SearchCancelledError:
             return SearchResult(request.query, 0, 0.0, (), {}, None, CANCELLED)

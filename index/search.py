@@ -99,15 +99,11 @@ def _restrict(query: wq.Query, filter_query: wq.Query | None) -> wq.Query:
     return wq.And([query, wq.ConstantScoreQuery(filter_query, score=0.0)])
 
 
-_FACET_LOCK = threading.Lock()
-# Facet values by document, per set of segments and facet: shared by every thread's searcher.
-_FACET_CACHE: dict[tuple[str, ...], dict[str, list[bytes]]] = {}
-_FACET_CACHE_SETS = 2  # the index now and the one before (searchers still open on it)
-
-
-def _facet_values(searcher: Searcher, name: str) -> list[bytes]:
-    """Each document's value of the facet `name` (raw bytes), by document number."""
-    return _column_of(searcher, FACETS[name])
+_COLUMN_LOCK = threading.Lock()
+# Column values by document (facets, sort keys), per set of segments and column: shared by
+# every thread's searcher.
+_COLUMN_CACHE: dict[tuple[str, ...], dict[str, list[Any]]] = {}
+_COLUMN_CACHE_SETS = 2  # the index now and the one before (searchers still open on it)
 
 
 def _column_of(searcher: Searcher, column: str) -> list[Any]:
@@ -118,12 +114,12 @@ def _column_of(searcher: Searcher, column: str) -> list[Any]:
     C speed (`Counter(map(...))`); only the distinct values are decoded.
     """
     segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
-    with _FACET_LOCK:
-        by_name = _FACET_CACHE.get(segments)
+    with _COLUMN_LOCK:
+        by_name = _COLUMN_CACHE.get(segments)
         if by_name is None:
-            while len(_FACET_CACHE) >= _FACET_CACHE_SETS:
-                del _FACET_CACHE[next(iter(_FACET_CACHE))]  # the oldest index state
-            by_name = _FACET_CACHE[segments] = {}
+            while len(_COLUMN_CACHE) >= _COLUMN_CACHE_SETS:
+                del _COLUMN_CACHE[next(iter(_COLUMN_CACHE))]  # the oldest index state
+            by_name = _COLUMN_CACHE[segments] = {}
         values = by_name.get(column)
         if values is None:
             reader = searcher.reader().column_reader(column, translate=False)
@@ -150,7 +146,7 @@ def _column_values(reader: Any) -> list[Any]:
 def _counts(searcher: Searcher, docnums: list[int], name: str) -> dict[str, int]:
     if not docnums:
         return {}  # nothing to count (and an empty index has no columns to read)
-    counted = Counter(map(_facet_values(searcher, name).__getitem__, docnums))
+    counted = Counter(map(_column_of(searcher, FACETS[name]).__getitem__, docnums))
     pairs = ((key.decode("utf-8", "replace"), int(n)) for key, n in counted.items() if key)
     return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
 
@@ -298,7 +294,7 @@ def run_search(
     searcher: Searcher,
     parser: QueryParser,
     request: SearchRequest,
-    cancelled: Callable[[], bool] = _never,
+    cancelled: Callable[[], bool] | None = None,
 ) -> SearchResult:
     """Search the index; never raises for any query text.
 
@@ -307,6 +303,7 @@ def run_search(
             between steps and while ranking).
     """
     started = time.perf_counter()
+    cancelled = cancelled or _never
     parsed = parse_query(request.query, parser)
     # An empty query lists everything (to browse with filters and a sort order).
     query = parsed.query if request.query.strip() else wq.Every()
@@ -361,7 +358,7 @@ def run_search(
             alternative = with_fast_phrases(
                 expand_fuzzy(parse_query(candidate, parser).query, searcher.reader())
             )
-            found = len(searcher.search(_restrict(alternative, filter_query), limit=1))
+            found = len(matching_docnums(searcher, _restrict(alternative, filter_query)))
             if found >= max(1, 2 * total):
                 suggestion = candidate
     message = " ".join(parsed.messages) or None
