@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
-from desktop import __version__, cli_bookmarks
+from desktop import __version__, cli_bookmarks, cli_stories
 from desktop.bookmark_query import split_bookmark_terms
 from desktop.bookmarks import BookmarkStore
 from desktop.cli_output import (
@@ -42,6 +42,9 @@ SUBCOMMANDS = (
     "problems",
     "bookmarks",
     "print",
+    "stories",
+    "related",
+    "diff",
     "install-desktop",
     "uninstall-desktop",
 )
@@ -88,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--source", action="append", default=[], help="only this outlet")
     search.add_argument("--year", action="append", type=int, default=[], help="only this year")
     search.add_argument("--folder", action="append", default=[], help="only this folder")
+    search.add_argument(
+        "--all-versions",
+        action="store_true",
+        help="list every version of a story (by default a story shows once)",
+    )
     search.add_argument("--json", action="store_true", help="machine-readable output")
 
     show = commands.add_parser("show", help="one article: metadata and full text")
@@ -102,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     problems = commands.add_parser("problems", help="files that could not be read, and why")
     problems.add_argument("--json", action="store_true", help="machine-readable output")
     cli_bookmarks.add_parsers(commands)
+    cli_stories.add_parsers(commands)
     commands.add_parser(
         "install-desktop", help="add Reading Room to the application menu (XDG directories)"
     )
@@ -194,6 +203,7 @@ def _cmd_search(library: Library, args: argparse.Namespace) -> int:
         ),
         offset=max(0, args.offset),
         limit=max(1, min(args.limit, 10_000)),
+        collapse=not args.all_versions,
     )
     result = replace(terms.apply_to(library.search(request)), query=" ".join(args.words))
     if args.json:
@@ -279,6 +289,9 @@ COMMANDS: dict[str, CommandFunction] = {
     "problems": _cmd_problems,
     "bookmarks": cli_bookmarks.cmd_bookmarks,
     "print": cli_bookmarks.cmd_print,
+    "stories": cli_stories.cmd_stories,
+    "related": cli_stories.cmd_related,
+    "diff": cli_stories.cmd_diff,
     "install-desktop": lambda _library, args: _cmd_desktop(args, install=True),
     "uninstall-desktop": lambda _library, args: _cmd_desktop(args, install=False),
 }

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from index import Article, SearchResult, SyncProgress, SyncReport
+from index import Article, Hit, SearchResult, SyncProgress, SyncReport
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.DOTALL)
 _BOLD_YELLOW = "\x1b[1;33m"
@@ -37,27 +37,52 @@ def _meta_line(source: str | None, date: object, folder: str) -> str:
 
 def format_results(result: SearchResult, color: bool) -> str:
     """A result list for people."""
-    bold, dim, reset = (_BOLD, _DIM, _RESET) if color else ("", "", "")
     lines: list[str] = []
     if result.message:
         lines.append(f"Note: {result.message}")
     noun = "article" if result.total == 1 else "articles"
     lines.append(f"{result.total} {noun} for “{result.query}” ({result.elapsed_ms:.0f} ms)")
+    if result.hidden:
+        lines.append(
+            f"{result.rows} stories and articles: {result.hidden} more versions of listed "
+            "stories are folded in (--all-versions lists them)"
+        )
     if result.suggestion:
         lines.append(f"Did you mean: {result.suggestion}")
     for rank, hit in enumerate(result.hits, start=1):
         lines.append("")
-        lines.append(f"{rank:>3}. {bold}{hit.title}{reset}")
-        meta = _meta_line(hit.source, hit.date, hit.folder)
-        if hit.author:
-            meta = f"{meta} · {hit.author}" if meta else hit.author
-        if meta:
-            lines.append(f"     {meta}")
-        lines.append(f"     {dim}{hit.path}{reset}")
-        lines.append(f"     id {hit.id}")
-        for snippet in hit.snippets:
-            lines.append("     … " + render_marked(snippet, color) + " …")
+        lines.extend(format_hit_lines(hit, f"{rank:>3}.", color))
     return "\n".join(lines)
+
+
+def versions_line(hit: Hit) -> str:
+    """The "3 versions · BBC, Reuters" line of an article with other versions, else ""."""
+    if hit.versions < 2:
+        return ""
+    outlets = ", ".join(hit.outlets)
+    return f"{hit.versions} versions" + (f" · {outlets}" if outlets else "")
+
+
+def format_hit_lines(
+    hit: Hit, label: str, color: bool, snippets: bool = True, extra: str = ""
+) -> list[str]:
+    """One article of a list: title, outlet, date and folder, file, id, passages."""
+    bold, dim, reset = (_BOLD, _DIM, _RESET) if color else ("", "", "")
+    indent = " " * (len(label) + 1)
+    lines = [f"{label} {bold}{hit.title or '(untitled)'}{reset}"]
+    meta = _meta_line(hit.source, hit.date, hit.folder)
+    if hit.author:
+        meta = f"{meta} · {hit.author}" if meta else hit.author
+    if meta or extra:
+        lines.append(f"{indent}{meta}{extra}")
+    if versions := versions_line(hit):
+        lines.append(f"{indent}{versions} (readingroom stories {hit.id})")
+    lines.append(f"{indent}{dim}{hit.path}{reset}")
+    lines.append(f"{indent}id {hit.id}")
+    if snippets:
+        for snippet in hit.snippets:
+            lines.append(f"{indent}… " + render_marked(snippet, color) + " …")
+    return lines
 
 
 def format_article(article: Article) -> str:

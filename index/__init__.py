@@ -14,6 +14,7 @@ from index.models import (
     SearchRequest,
     SearchResult,
     SortOrder,
+    Story,
     SyncProgress,
     SyncReport,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "SearchRequest",
     "SearchResult",
     "SortOrder",
+    "Story",
     "SyncProgress",
     "SyncReport",
 ]

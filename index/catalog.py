@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from index.models import Problem
+from index.stories import StoryStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,6 +40,8 @@ CREATE TABLE IF NOT EXISTS problems (
     mtime_ns INTEGER NOT NULL,
     seen REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS arrivals (id TEXT PRIMARY KEY, first_seen REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS arrivals_time ON arrivals (first_seen);
 """
 
 
@@ -69,6 +72,7 @@ class Catalog:
         # connection closes; checkpoints cut it back to this limit.
         self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         self._db.executescript(_SCHEMA)
+        self.stories = StoryStore(self._db)
 
     def checkpoint(self) -> None:
         """Move the write-ahead log into the database and empty it (after a sync)."""
@@ -158,19 +162,36 @@ class Catalog:
         return int(self._db.execute("SELECT count(*) FROM files").fetchone()[0])
 
     def put_files(self, records: Iterable[FileRecord]) -> None:
-        """Insert or replace indexed files."""
+        """Insert or replace indexed files (an id seen for the first time arrives now)."""
+        records = list(records)
         self._db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
             ((r.path, r.id, r.folder, r.size, r.mtime_ns, r.inode, r.sha256) for r in records),
         )
+        now = time.time()
+        self._db.executemany(
+            "INSERT OR IGNORE INTO arrivals VALUES (?, ?)", ((r.id, now) for r in records)
+        )
+
+    def forget_ids(self, article_ids: Iterable[str]) -> None:
+        """Forget when articles arrived, and their sketches (they left the library)."""
+        article_ids = list(article_ids)
+        self._db.executemany("DELETE FROM arrivals WHERE id = ?", ((i,) for i in article_ids))
+        self.stories.remove(article_ids)
+
+    def arrived_since(self, when: float) -> set[str]:
+        """The ids of articles first indexed after a time (seconds since the epoch)."""
+        rows = self._db.execute("SELECT id FROM arrivals WHERE first_seen > ?", (when,))
+        return {str(row[0]) for row in rows}
 
     def delete_files(self, paths: Iterable[str]) -> None:
         """Forget indexed files."""
         self._db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in paths))
 
     def clear_files(self) -> None:
-        """Forget every indexed file (for a rebuild)."""
+        """Forget every indexed file and its sketch (for a rebuild); arrival times stay."""
         self._db.execute("DELETE FROM files")
+        self.stories.clear()
 
     # problems
     def problems(self) -> list[Problem]:

@@ -25,6 +25,7 @@ from index.parallel import SegmentWorkers, available_cores, commit_segments
 from index.paths import key_to_path, path_to_key
 from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
+from index.stories import sketch
 
 BATCH_DOCS = 5000
 BATCH_SECONDS = 60.0
@@ -129,6 +130,8 @@ class Indexer:
         self._pending_id_deletes: list[str] = []  # deletions a parallel batch commits
         self._pending_files: list[FileRecord] = []
         self._pending_deletes: list[str] = []
+        self._pending_sketches: list[tuple[str, Any, int]] = []  # id, samples, shingles
+        self._pending_gone_ids: list[str] = []  # articles that left the library
         self._pending_problems: list[tuple[str, str, str, int, int]] = []
         self._resolved_problems: list[str] = []
         self._problem_keys: set[str] = set()  # every file with a problem in this run
@@ -220,6 +223,7 @@ class Indexer:
             if self._workers is not None:
                 self._workers.close()
                 self._workers = None
+        self._group_stories()
         with self._catalog.transaction():
             if not report.cancelled:
                 failed = self._problem_keys
@@ -228,6 +232,19 @@ class Indexer:
             self._catalog.set_meta("dirty", None if not report.cancelled else "1")
         report.elapsed_s = time.monotonic() - started
         return report
+
+    def _group_stories(self) -> None:
+        """Link the articles sketched in this run (or an interrupted one) to their versions."""
+        stories = self._catalog.stories
+        if not stories.pending() and not stories.stale():
+            return
+        with self._index.searcher() as searcher, self._catalog.transaction():
+
+            def text_of(article_id: str) -> str | None:
+                fields = searcher.document(id=article_id)
+                return None if fields is None else str(fields.get("body", ""))
+
+            stories.group(text_of)
 
     def _read_all(
         self,
@@ -344,6 +361,7 @@ class Indexer:
             self._writer_now().update_document(**fields)
         else:
             self._writer_now().add_document(**fields)
+        self._pending_sketches.append((article_id, *sketch(article.text)))
         self._pending_files.append(
             FileRecord(
                 scanned.key,
@@ -364,6 +382,7 @@ class Indexer:
         else:
             self._writer_now().delete_by_term("id", record.id)
         self._pending_deletes.append(record.path)
+        self._pending_gone_ids.append(record.id)
         self._batch_docs += 1
 
     def _maybe_commit(self) -> None:
@@ -390,11 +409,16 @@ class Indexer:
             # Deletes first: a moved file's old path may be someone's new path.
             self._catalog.delete_files(self._pending_deletes)
             self._catalog.put_files(self._pending_files)
+            self._catalog.forget_ids(self._pending_gone_ids)
+            for sketched in self._pending_sketches:
+                self._catalog.stories.put(*sketched)
             self._catalog.delete_problems(self._resolved_problems)
             for problem in self._pending_problems:
                 self._catalog.put_problem(*problem)
         self._pending_files.clear()
         self._pending_deletes.clear()
+        self._pending_gone_ids.clear()
+        self._pending_sketches.clear()
         self._pending_problems.clear()
         self._resolved_problems.clear()
         self._batch_docs = 0

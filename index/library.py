@@ -23,11 +23,12 @@ from index.catalog import Catalog
 from index.hits import positive_terms, term_spans
 from index.indexer import CancelCheck, Indexer, ProgressCallback
 from index.lock import WriterLock
-from index.models import Article, Problem, SearchRequest, SearchResult, SyncReport
+from index.models import Article, Hit, Problem, SearchRequest, SearchResult, Story, SyncReport
 from index.paths import key_to_path, path_to_key
 from index.query import build_parser, expand_fuzzy, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import SearchCancelledError, run_search
+from index.versions import EMPTY_STORIES, StoryMap, differences, related, story_docnums, summary
 from index.whoosh_fixes import apply as apply_whoosh_fixes
 from index.whoosh_fixes import release_mapped_pages
 
@@ -56,6 +57,7 @@ class Library:
         self._searchers_lock = threading.Lock()
         self._catalog_lock = threading.Lock()
         self._index: Index | None = None
+        self._story_ids: tuple[str, dict[str, str]] = ("", {})  # stories version, id: story
 
     def close(self) -> None:
         """Release the index and the catalog."""
@@ -229,7 +231,8 @@ class Library:
                 return SearchResult(
                     request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
                 )
-            return run_search(searcher, self._parser, request, cancelled)
+            stories = self._stories(searcher) if request.collapse else EMPTY_STORIES
+            return run_search(searcher, self._parser, request, cancelled, stories)
         except SearchCancelledError:
             return SearchResult(request.query, 0, 0.0, (), {}, None, CANCELLED)
         except Exception as error:  # noqa: BLE001 - reported to the user, never raised
@@ -346,3 +349,77 @@ class Library:
         with self._catalog_lock:
             problems = self._catalog.problems()
         return [replace(p, path=str(key_to_path(p.path))) for p in problems]
+
+    # stories and related articles
+    def _stories(self, searcher: Searcher) -> StoryMap:
+        """The stories by document number, for a searcher (cached per index and story state)."""
+        with self._catalog_lock:
+            version = self._catalog.stories.version()
+        if not version:
+            return EMPTY_STORIES
+        known_version, story_of = self._story_ids
+        if known_version != version:
+            with self._catalog_lock:
+                story_of = self._catalog.stories.story_map()
+            self._story_ids = (version, story_of)
+        return story_docnums(searcher, story_of, version)
+
+    def story(self, article_id: str) -> Story | None:
+        """The versions of an article's story (itself included), or None if it has none."""
+        searcher = self._searcher()
+        if searcher is None:
+            return None
+        with self._catalog_lock:
+            name = self._catalog.stories.story_of(article_id)
+            if name is None:
+                return None
+            ids = self._catalog.stories.members(name)
+            shares = self._catalog.stories.links_of(article_id)
+        versions = [summary(fields) for i in ids if (fields := searcher.document(id=i))]
+        versions.sort(key=_by_date)
+        return Story(name, tuple(versions), shares)
+
+    def stories(self) -> list[Story]:
+        """Every story of two or more versions, the largest first."""
+        searcher = self._searcher()
+        if searcher is None:
+            return []
+        with self._catalog_lock:
+            found = self._catalog.stories.stories()
+        stories = []
+        for name, ids in found.items():
+            versions = [summary(fields) for i in ids if (fields := searcher.document(id=i))]
+            if len(versions) > 1:
+                stories.append(Story(name, tuple(sorted(versions, key=_by_date))))
+        stories.sort(key=lambda s: (-len(s.versions), s.versions[0].title.casefold(), s.id))
+        return stories
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Articles on the same subject that are not versions of this one, most alike first."""
+        searcher = self._searcher()
+        if searcher is None:
+            return []
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            return []
+        with self._catalog_lock:
+            name = self._catalog.stories.story_of(article_id)
+            versions = self._catalog.stories.members(name) if name else []
+            fields = searcher.stored_fields(docnum)
+            copies = self._catalog.ids_with_hash(fields.get("sha256", ""))
+        exclude = {
+            d for i in {*versions, *copies} if (d := searcher.document_number(id=i)) is not None
+        }
+        return related(searcher, docnum, exclude, limit)
+
+    def differences(self, old_id: str, new_id: str) -> str | None:
+        """The text of `new_id` as HTML, marking what it adds to and drops from `old_id`."""
+        old, new = self.get(old_id), self.get(new_id)
+        if old is None or new is None:
+            return None
+        return differences(old.text, new.text)
+
+
+def _by_date(hit: Hit) -> tuple[bool, datetime, str]:
+    """Oldest first, undated last, then by title."""
+    return (hit.date is None, hit.date or datetime.min, hit.title.casefold())

@@ -82,6 +82,9 @@ class Hit:
     snippets: tuple[str, ...]
     title_html: str = ""
     sha256: str = ""
+    story: str | None = None  # set when the article has other versions
+    versions: int = 1  # how many versions of its story the library holds
+    outlets: tuple[str, ...] = ()  # who ran those versions: outlets (else folders)
 
     def to_json(self) -> dict[str, object]:
         """One hit of the `search --json` contract."""
@@ -96,6 +99,9 @@ class Hit:
             "score": None if self.score is None else round(self.score, 4),
             "snippets": list(self.snippets),
             "sha256": self.sha256,
+            "story": self.story,
+            "versions": self.versions,
+            "outlets": list(self.outlets),
         }
 
 
@@ -121,6 +127,7 @@ class SearchRequest:
     snippets: int = 3
     facets: bool = True
     suggest: bool = True  # "did you mean" when little is found (the window asks once typing stops)
+    collapse: bool = True  # a story shows once, as its best-placed version
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +142,19 @@ class SearchResult:
     suggestion: str | None = None
     message: str | None = None
     index_damaged: bool = False
+    hidden: int = 0  # matches left out as later versions of a story already listed
+
+    @property
+    def rows(self) -> int:
+        """How many entries the whole list has (stories once each)."""
+        return self.total - self.hidden
 
     def to_json(self) -> dict[str, object]:
         """The `search --json` contract."""
         return {
             "query": self.query,
             "total": self.total,
+            "hidden": self.hidden,
             "elapsed_ms": round(self.elapsed_ms, 1),
             "suggestion": self.suggestion,
             "message": self.message,
@@ -185,3 +199,25 @@ class SyncReport:
     def changed(self) -> int:
         """How many articles the run added, updated, removed or moved."""
         return self.added + self.updated + self.removed + self.moved
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Articles that are versions of one story: copies, updates, another outlet's rewrite."""
+
+    id: str
+    versions: tuple[Hit, ...]  # oldest first; undated ones last
+    shares: dict[str, float] = field(default_factory=dict)  # id: containment with the asked one
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        """Who ran the story (each version's outlet, else its folder), in the versions' order."""
+        return tuple(dict.fromkeys(v.source or v.folder for v in self.versions))
+
+    def to_json(self) -> dict[str, object]:
+        """The `stories --json` contract (one story)."""
+        return {
+            "story": self.id,
+            "outlets": list(self.outlets),
+            "versions": [{**v.to_json(), "shared": self.shares.get(v.id)} for v in self.versions],
+        }

@@ -11,6 +11,7 @@ import time
 from array import array
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.paths import key_to_path
 from index.phrases import with_fast_phrases
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
+from index.versions import EMPTY_STORIES, StoryMap, hidden_versions
 
 SNIPPET_CHARS = 220
 SNIPPET_SURROUND = 70
@@ -295,8 +297,13 @@ def run_search(
     parser: QueryParser,
     request: SearchRequest,
     cancelled: Callable[[], bool] | None = None,
+    stories: StoryMap = EMPTY_STORIES,
 ) -> SearchResult:
     """Search the index; never raises for any query text.
+
+    With `request.collapse`, a story shows once, where its best-placed version
+    would be: the page is cut from the ranking with the later versions left out
+    (`stories` says which articles are versions of one story).
 
     Raises:
         SearchCancelledError: `cancelled()` turned true while the search ran (it is looked at
@@ -309,7 +316,6 @@ def run_search(
     query = parsed.query if request.query.strip() else wq.Every()
     query = with_fast_phrases(expand_fuzzy(query, searcher.reader()))
     filter_query = _filter_query(searcher, request.filters)
-    limit = max(1, request.offset + request.limit)
     active = _active_facets(request.filters) if request.facets else []
     counted_here = [name for name in FACETS if name not in active] if request.facets else []
     restricted = _restrict(query, filter_query)
@@ -318,6 +324,10 @@ def run_search(
     # of postings that cannot make it (block-max scoring).
     matching = matching_docnums(searcher, restricted)
     total = len(matching)
+    by_doc = stories.by_doc if request.collapse else {}
+    hidden = hidden_versions(matching, by_doc) if by_doc else 0
+    # The collapsed page lies within the first `offset + limit + hidden` of the ranking.
+    limit = max(1, request.offset + request.limit) + hidden
     if cancelled():
         raise SearchCancelledError
     relevance = request.sort == SortOrder.RELEVANCE
@@ -340,11 +350,20 @@ def run_search(
             ),
             formatter=MarkFormatter(),
         )
-        page = results[request.offset : request.offset + request.limit]
+        ranked = list(results) if hidden else results
+        if hidden:
+            seen: set[str] = set()
+            ranked = [h for h in ranked if _first_of_story(h.docnum, by_doc, seen)]
+        page = ranked[request.offset : request.offset + request.limit]
     if cancelled():
         raise SearchCancelledError
     in_title, in_body = _searches(query, "title"), _searches(query, "body")
-    hits = tuple(_to_hit(hit, request.snippets, in_title, in_body, relevance) for hit in page)
+    hits = tuple(
+        _with_story(
+            searcher, _to_hit(hit, request.snippets, in_title, in_body, relevance), hit, stories
+        )
+        for hit in page
+    )
     facets = {name: _counts(searcher, matching, name) for name in counted_here}
     facets.update(_own_filter_facets(searcher, query, request.filters, active))
     if request.facets:
@@ -370,4 +389,32 @@ def run_search(
         facets=facets,
         suggestion=suggestion,
         message=message,
+        hidden=hidden,
+    )
+
+
+def _first_of_story(docnum: int, by_doc: dict[int, str], seen: set[str]) -> bool:
+    """Whether a ranked article is the first of its story so far (or has no other versions)."""
+    story = by_doc.get(docnum)
+    if story is None:
+        return True
+    if story in seen:
+        return False
+    seen.add(story)
+    return True
+
+
+def _with_story(searcher: Searcher, hit: Hit, whoosh_hit: WhooshHit, stories: StoryMap) -> Hit:
+    """A hit with its story: how many versions, from which outlets."""
+    story = stories.by_doc.get(whoosh_hit.docnum)
+    if story is None:
+        return hit
+    members = stories.members.get(story, [])
+    stored = (searcher.stored_fields(doc) for doc in members)
+    outlets = (fields.get("source") or fields.get("folder_facet") for fields in stored)
+    return replace(
+        hit,
+        story=story,
+        versions=len(members),
+        outlets=tuple(dict.fromkeys(o for o in outlets if o)),
     )

@@ -1,0 +1,329 @@
+"""One story, many copies: which articles are copies, updates or rewrites of each other.
+
+Each article is cut into overlapping runs of five words ("shingles"). Two articles
+tell the same story when a large part of the shorter one's shingles are also in
+the longer one (their *containment*): a wire copy or a byte-identical file shares
+nearly all, an updated version all of the older text, and another outlet's
+rewrite of the same story shares its quotes (the two seeds share 39%). Unrelated
+articles on one subject share a few stock phrases at most.
+
+Comparing every pair is out of the question on 150,000 articles, so each article
+keeps a sample of its shingles: the hashes divisible by 16 (Broder's "mod-m"
+sample, which estimates containment), and at least its smallest few. Articles
+that share several sampled shingles are candidates; a candidate pair is then
+checked on the full texts. A sampled shingle found in many articles is stock
+phrasing ("said in a statement to the") and is not taken as evidence. Linked
+articles form a story (connected components); a story is named after its
+smallest member id. See docs/decisions/0014-stories.md.
+
+The tables live in the catalog's SQLite file and are written in the catalog's
+transactions, so a crash leaves them consistent with the files indexed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sqlite3
+import time
+import zlib
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+
+SHINGLE_WORDS = 5
+SAMPLE_MODULUS = 16
+MIN_SAMPLE = 6  # short articles keep at least their smallest shingles
+MIN_SHARED = 3  # sampled shingles two articles must share to be compared
+COMMON_SAMPLE = 40  # a sampled shingle in more articles than this is stock phrasing
+SAME_STORY = 0.3  # containment of the shorter article's shingles in the longer one
+BULK_GROUPING = 2000  # more new articles than this: one pass over every sample
+_WORD = re.compile(r"\w+")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sketches (
+    doc INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    samples BLOB NOT NULL,
+    shingles INTEGER NOT NULL,
+    grouped INTEGER NOT NULL DEFAULT 0,
+    story TEXT
+);
+CREATE INDEX IF NOT EXISTS sketches_story ON sketches (story) WHERE story IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sketches_new ON sketches (grouped) WHERE grouped = 0;
+CREATE TABLE IF NOT EXISTS samples (
+    hash INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (hash, doc)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS links (
+    a INTEGER NOT NULL, b INTEGER NOT NULL, containment REAL NOT NULL, PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS links_b ON links (b);
+"""
+
+TextOf = Callable[[str], str | None]
+
+
+def shingles(text: str) -> set[int]:
+    """The 32-bit hashes of every run of five words (case folded) in a text."""
+    words = _WORD.findall(text.casefold())
+    if len(words) < SHINGLE_WORDS:
+        return {zlib.crc32(" ".join(words).encode())} if words else set()
+    join = " ".join
+    return {
+        zlib.crc32(join(words[i : i + SHINGLE_WORDS]).encode())
+        for i in range(len(words) - SHINGLE_WORDS + 1)
+    }
+
+
+def sketch(text: str) -> tuple[array[int], int]:
+    """The sampled shingle hashes of a text (sorted), and how many shingles it has."""
+    hashes = shingles(text)
+    kept = {h for h in hashes if h % SAMPLE_MODULUS == 0}
+    if len(kept) < MIN_SAMPLE:
+        kept.update(sorted(hashes)[:MIN_SAMPLE])
+    return array("I", sorted(kept)), len(hashes)
+
+
+def containment(first: set[int], second: set[int]) -> float:
+    """How much of the smaller shingle set is in the other (0 to 1)."""
+    if not first or not second:
+        return 0.0
+    return len(first & second) / min(len(first), len(second))
+
+
+class StoryStore:
+    """Sketches, links and stories, in the catalog's database (its transactions included)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        db.executescript(_SCHEMA)
+
+    # writing (inside the catalog's transaction)
+    def put(self, article_id: str, samples: array[int], count: int) -> None:
+        """Store an article's sketch (replacing its old one); it is grouped at the next `group`."""
+        self.remove([article_id])
+        cursor = self._db.execute(
+            "INSERT INTO sketches (id, samples, shingles) VALUES (?, ?, ?)",
+            (article_id, samples.tobytes(), count),
+        )
+        doc = cursor.lastrowid
+        self._db.executemany("INSERT INTO samples VALUES (?, ?)", ((h, doc) for h in samples))
+
+    def remove(self, article_ids: Iterable[str]) -> None:
+        """Forget articles' sketches and links (their stories are redrawn at `group`)."""
+        for article_id in article_ids:
+            row = self._db.execute(
+                "SELECT doc, samples FROM sketches WHERE id = ?", (article_id,)
+            ).fetchone()
+            if row is None:
+                continue
+            doc, blob = row
+            self._db.executemany(
+                "DELETE FROM samples WHERE hash = ? AND doc = ?",
+                ((h, doc) for h in array("I", blob)),
+            )
+            self._db.execute("DELETE FROM links WHERE a = ? OR b = ?", (doc, doc))
+            self._db.execute("DELETE FROM sketches WHERE doc = ?", (doc,))
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('stories_stale', '1')")
+
+    def clear(self) -> None:
+        """Forget everything (for a rebuild)."""
+        self._db.execute("DELETE FROM samples")
+        self._db.execute("DELETE FROM links")
+        self._db.execute("DELETE FROM sketches")
+
+    def stale(self) -> bool:
+        """Whether articles left stories since they were last drawn."""
+        row = self._db.execute("SELECT 1 FROM meta WHERE key = 'stories_stale'").fetchone()
+        return row is not None
+
+    def pending(self) -> int:
+        """How many sketched articles wait to be grouped."""
+        return int(
+            self._db.execute("SELECT count(*) FROM sketches WHERE grouped = 0").fetchone()[0]
+        )
+
+    def group(self, text_of: TextOf) -> int:
+        """Link the articles sketched since the last call, and redraw the stories.
+
+        `text_of` gives an article's text by id (from the index), to check candidate
+        pairs on their full texts. Returns how many articles are in a story.
+        """
+        new = dict(self._db.execute("SELECT doc, id FROM sketches WHERE grouped = 0").fetchall())
+        if not new and not self.stale():
+            return self._grouped_count()
+        if new:
+            candidates = (
+                self._candidates_bulk(set(new))
+                if len(new) > BULK_GROUPING
+                else self._candidates_of(set(new))
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO links VALUES (?, ?, ?)", self._verified(candidates, text_of)
+            )
+            self._db.executemany(
+                "UPDATE sketches SET grouped = 1 WHERE doc = ?", ((doc,) for doc in new)
+            )
+        self._redraw()
+        self._db.execute("DELETE FROM meta WHERE key = 'stories_stale'")
+        self._db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('stories_version', ?)", (str(time.time_ns()),)
+        )
+        return self._grouped_count()
+
+    def _grouped_count(self) -> int:
+        row = self._db.execute("SELECT count(*) FROM sketches WHERE story IS NOT NULL").fetchone()
+        return int(row[0])
+
+    def _candidates_of(self, new: set[int]) -> Counter[tuple[int, int]]:
+        """Pairs (with how many samples they share) that involve a new article: by look-up."""
+        shared: Counter[tuple[int, int]] = Counter()
+        for doc in new:
+            (blob,) = self._db.execute(
+                "SELECT samples FROM sketches WHERE doc = ?", (doc,)
+            ).fetchone()
+            for value in array("I", blob):
+                docs = [
+                    row[0]
+                    for row in self._db.execute(
+                        "SELECT doc FROM samples WHERE hash = ? LIMIT ?", (value, COMMON_SAMPLE + 1)
+                    )
+                ]
+                if len(docs) > COMMON_SAMPLE:
+                    continue
+                for other in docs:
+                    if other != doc and (other not in new or other > doc):
+                        shared[(min(doc, other), max(doc, other))] += 1
+        return shared
+
+    def _candidates_bulk(self, new: set[int]) -> Counter[tuple[int, int]]:
+        """The same pairs, found in one pass over every sample (in hash order)."""
+        shared: Counter[tuple[int, int]] = Counter()
+        rows = self._db.execute("SELECT hash, doc FROM samples ORDER BY hash")
+        for _, group in itertools.groupby(rows, key=lambda row: row[0]):
+            docs = [row[1] for row in group]
+            if len(docs) < 2 or len(docs) > COMMON_SAMPLE:
+                continue
+            for first, second in itertools.combinations(docs, 2):
+                if first in new or second in new:
+                    shared[(min(first, second), max(first, second))] += 1
+        return shared
+
+    def _verified(
+        self, candidates: Counter[tuple[int, int]], text_of: TextOf
+    ) -> Iterator[tuple[int, int, float]]:
+        """The candidate pairs whose full texts tell the same story, with their containment."""
+        sizes: dict[int, tuple[str, int]] = {}
+
+        def info(doc: int) -> tuple[str, int]:
+            if doc not in sizes:
+                row = self._db.execute(
+                    "SELECT id, length(samples) / 4 FROM sketches WHERE doc = ?", (doc,)
+                ).fetchone()
+                sizes[doc] = (str(row[0]), int(row[1]))
+            return sizes[doc]
+
+        cache: dict[int, set[int]] = {}
+
+        def shingles_of(doc: int) -> set[int]:
+            if doc not in cache:
+                if len(cache) > 2000:
+                    cache.clear()
+                cache[doc] = shingles(text_of(info(doc)[0]) or "")
+            return cache[doc]
+
+        for (first, second), count in sorted(candidates.items()):
+            smaller = min(info(first)[1], info(second)[1])
+            if count < min(MIN_SHARED, smaller) or count / smaller < SAME_STORY / 2:
+                continue
+            share = containment(shingles_of(first), shingles_of(second))
+            if share >= SAME_STORY:
+                yield first, second, round(share, 4)
+
+    def _redraw(self) -> None:
+        """Stories are the connected groups of linked articles; each named by its least id."""
+        parent: dict[int, int] = {}
+
+        def root(doc: int) -> int:
+            while parent.get(doc, doc) != doc:
+                parent[doc] = parent.get(parent[doc], parent[doc])
+                doc = parent[doc]
+            return doc
+
+        for first, second in self._db.execute("SELECT a, b FROM links"):
+            parent.setdefault(first, first)
+            parent.setdefault(second, second)
+            a, b = root(first), root(second)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        members: defaultdict[int, list[int]] = defaultdict(list)
+        for doc in parent:
+            members[root(doc)].append(doc)
+        ids = dict(self._ids(parent))
+        wanted: dict[int, str] = {}
+        for docs in members.values():
+            name = min(ids[doc] for doc in docs)
+            wanted.update((doc, name) for doc in docs)
+        current = dict(self._db.execute("SELECT doc, story FROM sketches WHERE story IS NOT NULL"))
+        self._db.executemany(
+            "UPDATE sketches SET story = NULL WHERE doc = ?",
+            ((doc,) for doc in current if doc not in wanted),
+        )
+        self._db.executemany(
+            "UPDATE sketches SET story = ? WHERE doc = ?",
+            ((name, doc) for doc, name in wanted.items() if current.get(doc) != name),
+        )
+
+    def _ids(self, docs: Iterable[int]) -> Iterator[tuple[int, str]]:
+        chunk: list[int] = []
+        for doc in itertools.chain(docs, [None]):
+            if doc is not None:
+                chunk.append(doc)
+            if len(chunk) >= 500 or (doc is None and chunk):
+                marks = ",".join("?" * len(chunk))
+                yield from self._db.execute(
+                    f"SELECT doc, id FROM sketches WHERE doc IN ({marks})", chunk
+                )
+                chunk = []
+
+    # reading
+    def version(self) -> str:
+        """A name for the stories as last drawn (it changes each time they are)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'stories_version'").fetchone()
+        return "" if row is None else str(row[0])
+
+    def story_of(self, article_id: str) -> str | None:
+        """The story an article belongs to, or None when it has no other version."""
+        row = self._db.execute("SELECT story FROM sketches WHERE id = ?", (article_id,)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def members(self, story: str) -> list[str]:
+        """The ids of a story's articles."""
+        rows = self._db.execute("SELECT id FROM sketches WHERE story = ? ORDER BY id", (story,))
+        return [str(row[0]) for row in rows]
+
+    def links_of(self, article_id: str) -> dict[str, float]:
+        """The articles linked to one directly, with the containment found."""
+        rows = self._db.execute(
+            """SELECT s.id, l.containment FROM sketches AS me
+               JOIN links AS l ON l.a = me.doc OR l.b = me.doc
+               JOIN sketches AS s ON s.doc = (CASE WHEN l.a = me.doc THEN l.b ELSE l.a END)
+               WHERE me.id = ?""",
+            (article_id,),
+        )
+        return {str(row[0]): float(row[1]) for row in rows}
+
+    def stories(self) -> dict[str, list[str]]:
+        """Every story with its member ids."""
+        found: defaultdict[str, list[str]] = defaultdict(list)
+        rows = self._db.execute(
+            "SELECT story, id FROM sketches WHERE story IS NOT NULL ORDER BY story, id"
+        )
+        for story, article_id in rows:
+            found[str(story)].append(str(article_id))
+        return dict(found)
+
+    def story_map(self) -> dict[str, str]:
+        """Article id to story, for every article that has other versions."""
+        rows = self._db.execute("SELECT id, story FROM sketches WHERE story IS NOT NULL")
+        return {str(row[0]): str(row[1]) for row in rows}

@@ -1,0 +1,196 @@
+"""Stories in the results, other versions of an article, related articles and what differs.
+
+The catalog knows which articles are versions of one story (`index/stories.py`);
+this module turns that into what a reader sees: a result list where a story
+shows once, the versions of an opened article, the articles on the same subject
+that are not versions of it, and the words that differ between two versions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from index.models import Hit
+from index.paths import key_to_path
+
+RELATED_TERMS = 12  # key terms of the opened article that the related search looks for
+_OPENING_CHARS = 220
+
+_DOCNUM_LOCK = threading.Lock()
+_DOCNUM_CACHE: dict[tuple[tuple[str, ...], str], StoryMap] = {}
+
+
+class StoryMap:
+    """The articles that have other versions, by document number, and each story's members."""
+
+    def __init__(self, by_doc: dict[int, str]) -> None:
+        self.by_doc = by_doc
+        self.members: dict[str, list[int]] = {}
+        for docnum, story in sorted(by_doc.items()):
+            self.members.setdefault(story, []).append(docnum)
+
+
+EMPTY_STORIES = StoryMap({})
+
+
+def story_docnums(searcher: Searcher, story_of: Mapping[str, str], version: str) -> StoryMap:
+    """The stories by document number, for one searcher.
+
+    Looked up once per index state and story state (`version` changes whenever the
+    stories are redrawn); every thread's searcher shares it.
+    """
+    segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
+    key = (segments, version)
+    with _DOCNUM_LOCK:
+        found = _DOCNUM_CACHE.get(key)
+    if found is not None:
+        return found
+    by_doc = {}
+    for article_id, story in story_of.items():
+        docnum = searcher.document_number(id=article_id)
+        if docnum is not None:
+            by_doc[docnum] = story
+    found = StoryMap(by_doc)
+    with _DOCNUM_LOCK:
+        _DOCNUM_CACHE.clear()  # one state at a time: the map is quick to rebuild
+        _DOCNUM_CACHE[key] = found
+    return found
+
+
+def hidden_versions(matching: Iterable[int], stories: Mapping[int, str]) -> int:
+    """How many matches a collapsed list leaves out: every match of a story but its first."""
+    matched = [stories[doc] for doc in matching if doc in stories]
+    return len(matched) - len(set(matched))
+
+
+def collapse(ranked: Iterable[int], stories: Mapping[int, str]) -> list[int]:
+    """The ranked documents with each story's later versions left out."""
+    seen: set[str] = set()
+    kept = []
+    for doc in ranked:
+        story = stories.get(doc)
+        if story is not None:
+            if story in seen:
+                continue
+            seen.add(story)
+        kept.append(doc)
+    return kept
+
+
+def summary(fields: Mapping[str, Any], score: float | None = None) -> Hit:
+    """An article as a list shows it: its metadata and its opening words."""
+    body = str(fields.get("body", ""))
+    opening = body[:_OPENING_CHARS].rsplit(" ", 1)[0] if len(body) > _OPENING_CHARS else body
+    date = fields.get("date")
+    title = str(fields.get("title", ""))
+    return Hit(
+        id=fields["id"],
+        path=str(key_to_path(fields["path"])),
+        folder=fields.get("folder_facet", ""),
+        title=title,
+        source=fields.get("source") or None,
+        author=fields.get("author") or None,
+        date=date if isinstance(date, datetime) else None,
+        score=score,
+        snippets=(html.escape(" ".join(opening.split()), quote=False),) if opening else (),
+        title_html=html.escape(title, quote=False),
+        sha256=fields.get("sha256", ""),
+    )
+
+
+def related(searcher: Searcher, docnum: int, exclude: set[int], limit: int) -> list[Hit]:
+    """Articles on the same subject as one: its key terms, searched; `exclude` left out.
+
+    Whoosh's `more_like` finds the key terms of the stored text with the Bo1
+    model (terms frequent in the article and rare in the archive); the title
+    counts as part of the text.
+    """
+    fields = searcher.stored_fields(docnum)
+    text = f"{fields.get('title', '')}\n{fields.get('body', '')}"
+    terms = searcher.key_terms_from_text("body", text, numterms=RELATED_TERMS)
+    if not terms:
+        return []
+    query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in terms])
+    results = searcher.search(query, limit=limit, mask={docnum, *exclude})
+    return [summary(hit.fields(), float(hit.score)) for hit in results]
+
+
+_TOKEN = re.compile(r"\s+|[^\s]+")
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+[\"'”’)\]]*|\n+|$)\s*")
+MAX_DIFF_TOKENS = 40_000  # words and spaces compared; the rest of a huge text is shown as is
+SIMILAR_SENTENCE = 0.6  # a changed sentence shows its changed words; a new one shows whole
+
+
+def differences(old: str, new: str) -> str:
+    """The second text as HTML: what it adds in `<ins>`, what it drops from the first in `<del>`.
+
+    Compared sentence by sentence; a sentence that was edited (most of its words
+    kept) shows the words that changed. Paragraph breaks are kept.
+    """
+    first, second = _sentences(old), _sentences(new)
+    matcher = difflib.SequenceMatcher(None, first, second, autojunk=False)
+    parts: list[str] = []
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(_escape("".join(second[b1:b2])))
+        elif op == "replace" and a2 - a1 == b2 - b1:
+            for was, now in zip(first[a1:a2], second[b1:b2], strict=True):
+                parts.append(_changed_sentence(was, now))
+        else:
+            parts.append(_marked("del", "".join(first[a1:a2])))
+            parts.append(_marked("ins", "".join(second[b1:b2])))
+    return "".join(parts).replace("\n", "<br>\n")
+
+
+def _sentences(text: str) -> list[str]:
+    tokens = _TOKEN.findall(text)
+    kept = "".join(tokens[:MAX_DIFF_TOKENS])
+    return [part for part in _SENTENCE.findall(kept) if part]
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _marked(tag: str, text: str) -> str:
+    """Text in a tag, the spaces around it outside (so that struck text does not run on)."""
+    stripped = text.strip()
+    if not stripped:
+        return _escape(text)
+    start = text.index(stripped[0])
+    end = start + len(stripped)
+    return f"{_escape(text[:start])}<{tag}>{_escape(stripped)}</{tag}>{_escape(text[end:])}"
+
+
+def _changed_sentence(old: str, new: str) -> str:
+    first, second = _TOKEN.findall(old), _TOKEN.findall(new)
+    matcher = difflib.SequenceMatcher(None, first, second, autojunk=False)
+    if matcher.ratio() < SIMILAR_SENTENCE:
+        return _marked("del", old) + _marked("ins", new)
+    parts: list[str] = []
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(_escape("".join(second[b1:b2])))
+            continue
+        if a2 > a1:
+            parts.append(_marked("del", "".join(first[a1:a2])) + " ")
+        if b2 > b1:
+            parts.append(_marked("ins", "".join(second[b1:b2])))
+    return "".join(parts)
+
+
+def same_text_share(old: str, new: str) -> float:
+    """How much of the two texts' words are the same (0 to 1), for "92% the same"."""
+    first, second = old.split()[:MAX_DIFF_TOKENS], new.split()[:MAX_DIFF_TOKENS]
+    if not first and not second:
+        return 1.0
+    return difflib.SequenceMatcher(None, first, second, autojunk=False).ratio()
