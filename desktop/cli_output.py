@@ -43,10 +43,9 @@ def format_results(result: SearchResult, color: bool) -> str:
     noun = "article" if result.total == 1 else "articles"
     lines.append(f"{result.total} {noun} for “{result.query}” ({result.elapsed_ms:.0f} ms)")
     if result.hidden:
-        lines.append(
-            f"{result.rows} stories and articles: {result.hidden} more versions of listed "
-            "stories are folded in (--all-versions lists them)"
-        )
+        more = "1 more version" if result.hidden == 1 else f"{result.hidden} more versions"
+        verb = "is" if result.hidden == 1 else "are"
+        lines.append(f"{more} of listed stories {verb} folded in (--all-versions lists them)")
     if result.suggestion:
         lines.append(f"Did you mean: {result.suggestion}")
     for rank, hit in enumerate(result.hits, start=1):

@@ -350,7 +350,8 @@ def run_search(
             ),
             formatter=MarkFormatter(),
         )
-        ranked = list(results) if hidden else results
+        # (Not `list(results)`: that asks for `len`, which a hand-made `Results` cannot count.)
+        ranked = results[: len(results.top_n)] if hidden else results
         if hidden:
             seen: set[str] = set()
             ranked = [h for h in ranked if _first_of_story(h.docnum, by_doc, seen)]

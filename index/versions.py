@@ -22,7 +22,9 @@ from whoosh.searching import Searcher
 from index.models import Hit
 from index.paths import key_to_path
 
-RELATED_TERMS = 12  # key terms of the opened article that the related search looks for
+RELATED_TERMS = (
+    30  # key terms of the opened article searched for (bbc: 12 terms 83%, 30 terms 87% same topic)
+)
 _OPENING_CHARS = 220
 
 _DOCNUM_LOCK = threading.Lock()

@@ -94,8 +94,13 @@ def test_search_human_output(seeded: Path) -> None:
     result = run(seeded, "search", "chmerkovskiy", "poland")
     assert result.returncode == 0
     assert "2 articles for “chmerkovskiy poland”" in result.stdout
-    assert str(SEEDS.resolve() / "002_4eb3baba7c0f491b.txt") in result.stdout
-    assert "Dancing With The Stars" in result.stdout
+    # The two seeds are one story: it shows once, as its best-placed version.
+    assert "1 more version of listed stories is folded in" in result.stdout
+    assert "2 versions · seeds (readingroom stories " in result.stdout
+    assert str(SEEDS.resolve() / "000_b3affed6fcba6295.txt") in result.stdout
+    every = run(seeded, "search", "chmerkovskiy", "poland", "--all-versions")
+    assert str(SEEDS.resolve() / "002_4eb3baba7c0f491b.txt") in every.stdout
+    assert "Dancing With The Stars" in every.stdout
     assert "<mark>" not in result.stdout  # marks become terminal bold or plain text
 
 

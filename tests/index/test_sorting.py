@@ -48,13 +48,17 @@ def whoosh_ids(library: Library, request: SearchRequest) -> list[str]:
 @pytest.mark.parametrize("text", QUERIES)
 def test_sorted_pages_equal_whoosh(library: Library, text: str, sort: SortOrder) -> None:
     for offset, filters in ((0, Filters()), (30, Filters()), (0, Filters(folders=("tech",)))):
-        request = SearchRequest(text, sort=sort, offset=offset, limit=30, filters=filters)
+        request = SearchRequest(
+            text, sort=sort, offset=offset, limit=30, filters=filters, collapse=False
+        )
         ours = [hit.id for hit in library.search(request).hits]
         assert ours == whoosh_ids(library, request), (text, sort, offset, filters)
 
 
 def test_sorted_hits_keep_their_passages(library: Library) -> None:
-    result = library.search(SearchRequest("economy", sort=SortOrder.NEWEST, limit=5))
+    result = library.search(
+        SearchRequest("economy", sort=SortOrder.NEWEST, limit=5, collapse=False)
+    )
     assert len(result.hits) == 5
     assert all("<mark>" in hit.snippets[0].lower() for hit in result.hits)
     assert all(hit.score is None for hit in result.hits)

@@ -1,0 +1,202 @@
+"""Stories: copies, updates and rewrites of one story found at indexing time, on real articles."""
+
+import hashlib
+import shutil
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index import Library, SearchRequest, SortOrder
+from index.stories import SAME_STORY, containment, shingles, sketch
+from index.versions import differences
+
+
+@pytest.fixture(scope="module")
+def bbc_seeds(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Iterator[Library]:
+    library = Library(tmp_path_factory.mktemp("stories"))
+    library.add_folder(corpora / "bbc")
+    library.add_folder(corpora / "seeds")
+    library.sync()
+    yield library
+    library.close()
+
+
+def identical_groups(corpora: Path) -> list[set[str]]:
+    """bbc's groups of byte-identical files, as paths."""
+    by_hash: defaultdict[str, set[str]] = defaultdict(set)
+    for path in (corpora / "bbc").rglob("*.txt"):
+        if path.name != "README.TXT":
+            by_hash[hashlib.sha256(path.read_bytes()).hexdigest()].add(str(path))
+    return [group for group in by_hash.values() if len(group) > 1]
+
+
+def story_paths(library: Library) -> list[set[str]]:
+    return [{v.path for v in story.versions} for story in library.stories()]
+
+
+def test_the_two_seeds_are_one_story(bbc_seeds: Library, corpora: Path) -> None:
+    first, second = sorted((corpora / "seeds").glob("*.txt"))
+    article = bbc_seeds.get(str(first))
+    assert article is not None
+
+    story = bbc_seeds.story(article.id)
+
+    assert story is not None
+    assert {v.path for v in story.versions} == {str(first), str(second)}
+    other = next(v.id for v in story.versions if v.id != article.id)
+    # They share quotes, not wording: 41% of the shorter one's five-word runs.
+    assert 0.35 < story.shares[other] < 0.5
+
+
+def test_every_identical_group_of_bbc_is_found(bbc_seeds: Library, corpora: Path) -> None:
+    groups = identical_groups(corpora)
+    assert len(groups) == 98
+    stories = story_paths(bbc_seeds)
+
+    for group in groups:
+        assert any(group <= story for story in stories), group
+
+
+def test_stories_do_not_cross_bbc_topics(bbc_seeds: Library) -> None:
+    """Unrelated articles are not merged: every story stays within one topic folder."""
+    stories = bbc_seeds.stories()
+
+    assert len(stories) > 150
+    for story in stories:
+        assert len({v.folder for v in story.versions}) == 1 or story.outlets == ("seeds",), story
+        assert len(story.versions) <= 6
+
+
+def test_a_story_shows_once_in_the_results(bbc_seeds: Library) -> None:
+    folded = bbc_seeds.search(SearchRequest("chmerkovskiy"))
+    every = bbc_seeds.search(SearchRequest("chmerkovskiy", collapse=False))
+
+    assert every.total == folded.total == 2
+    assert len(every.hits) == 2 and every.hidden == 0
+    assert len(folded.hits) == 1 and folded.hidden == 1 and folded.rows == 1
+    assert folded.hits[0].versions == 2
+    assert folded.hits[0].outlets == ("seeds",)
+    assert folded.hits[0].id == every.hits[0].id  # the best-placed version stands for it
+
+
+def test_folded_pages_follow_the_ranking(bbc_seeds: Library) -> None:
+    """Page after page, the folded list is the full ranking with later versions left out."""
+    every = bbc_seeds.search(SearchRequest("election", limit=500, collapse=False, facets=False))
+    folded = bbc_seeds.search(SearchRequest("election", limit=500, facets=False))
+    assert folded.hidden > 0
+
+    seen: set[str] = set()
+    expected = []
+    for hit in every.hits:
+        if hit.id not in seen:
+            expected.append(hit.id)
+            story = bbc_seeds.story(hit.id)
+            seen.update(v.id for v in story.versions) if story else seen.add(hit.id)
+    assert [h.id for h in folded.hits] == expected
+    assert folded.rows == len(expected)
+    for offset in (0, 7, 20):
+        page = bbc_seeds.search(SearchRequest("election", offset=offset, limit=10, facets=False))
+        assert [h.id for h in page.hits] == expected[offset : offset + 10]
+    newest = bbc_seeds.search(
+        SearchRequest("election", limit=500, sort=SortOrder.NEWEST, facets=False)
+    )
+    assert len(newest.hits) == folded.rows
+    assert len({h.story for h in newest.hits if h.story}) == sum(1 for h in newest.hits if h.story)
+
+
+def test_related_articles_are_on_the_subject_and_not_versions(bbc_seeds: Library) -> None:
+    story = next(s for s in bbc_seeds.stories() if len(s.versions) >= 3)
+    opened = story.versions[0]
+
+    related = bbc_seeds.related(opened.id, limit=5)
+
+    assert len(related) == 5
+    assert not {h.id for h in related} & {v.id for v in story.versions}
+    assert sum(h.folder == opened.folder for h in related) >= 4
+
+
+def test_related_share_the_topic_folder_on_bbc(bbc_seeds: Library, corpora: Path) -> None:
+    """How useful the Related panel is: the top five mostly come from the opened one's topic."""
+    paths = sorted((corpora / "bbc").rglob("*.txt"))[::45]
+    shares = []
+    for path in paths:
+        article = bbc_seeds.get(str(path))
+        if article is None:
+            continue
+        related = bbc_seeds.related(article.id, limit=5)
+        shares.append(sum(h.folder == article.folder for h in related) / max(1, len(related)))
+    assert sum(shares) / len(shares) > 0.8  # 0.87 measured (benchmarks/bench_stories.py)
+
+
+def test_stories_follow_changes(tmp_path: Path, corpora: Path) -> None:
+    """A copy that arrives joins its story; when it leaves, the story is gone."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name in ("business/001.txt", "business/002.txt", "politics/040.txt", "politics/221.txt"):
+        shutil.copy(corpora / "bbc" / name, folder / name.replace("/", "-"))
+    library = Library(tmp_path / "data")
+    try:
+        library.add_folder(folder)
+        library.sync()
+        assert story_paths(library) == [
+            {str(folder / "politics-040.txt"), str(folder / "politics-221.txt")}
+        ]
+
+        # An updated copy of a business article: the original with a paragraph more.
+        original = (folder / "business-001.txt").read_text()
+        (folder / "update.txt").write_text(original + "\n\nThe company declined to comment.\n")
+        library.sync()
+        assert {str(folder / "business-001.txt"), str(folder / "update.txt")} in story_paths(
+            library
+        )
+        result = library.search(SearchRequest("profit"))
+        assert result.hidden == 1
+
+        (folder / "business-001.txt").unlink()
+        (folder / "politics-221.txt").unlink()
+        library.sync()
+        assert story_paths(library) == []
+        assert library.search(SearchRequest("profit")).hidden == 0
+    finally:
+        library.close()
+
+
+def test_sketches_survive_a_rebuild(bbc_seeds: Library, tmp_path: Path, corpora: Path) -> None:
+    library = Library(tmp_path / "data")
+    try:
+        library.add_folder(corpora / "seeds")
+        library.sync()
+        assert len(library.stories()) == 1
+        library.sync(rebuild=True)
+        assert len(library.stories()) == 1
+    finally:
+        library.close()
+
+
+def test_containment_of_real_texts(corpora: Path) -> None:
+    first, second = (p.read_text() for p in sorted((corpora / "seeds").glob("*.txt")))
+    other = (corpora / "bbc" / "tech" / "001.txt").read_text()
+
+    assert containment(shingles(first), shingles(first)) == 1.0
+    assert containment(shingles(first), shingles(second)) >= SAME_STORY
+    assert containment(shingles(first), shingles(other)) < 0.02
+    samples, count = sketch(second)
+    assert count == len(shingles(second))
+    assert list(samples) == sorted(samples)
+    assert 6 <= len(samples) < count / 8
+
+
+def test_differences_mark_what_an_update_changes() -> None:
+    old = "The minister resigned on Monday. She gave no reason.\n\nMore follows."
+    new = "The minister resigned on Tuesday. She gave no reason.\n\nShe was 54."
+
+    marked = differences(old, new)
+
+    assert "<del>Monday.</del>" in marked and "<ins>Tuesday.</ins>" in marked
+    assert "She gave no reason." in marked
+    assert "<del>More follows.</del>" in marked and "<ins>She was 54.</ins>" in marked
+    assert "<br>" in marked
+    assert differences(old, old) == old.replace("\n", "<br>\n")
+    assert "&lt;script&gt;" in differences("", "<script>alert(1)</script>")
