@@ -70,7 +70,7 @@ def report(library: Library, sample: int, seed: int) -> None:
         if frozenset((by_id[pair[0]].path, by_id[pair[1]].path)) not in identical
     ]
     print(f"links: {len(linked)}; not byte-identical: {len(rewrites)}")
-    bands = defaultdict(int)
+    bands: defaultdict[int, int] = defaultdict(int)
     for _, _, share in rewrites:
         bands[min(9, int(share * 10))] += 1
     print("  share of text found (tenths):", dict(sorted(bands.items())))

@@ -25,6 +25,7 @@ from desktop.cli_output import (
     format_sync_report,
 )
 from desktop.paths import BASEDIR_ENV, AppPaths
+from desktop.periods import format_timeline, is_period
 from index import Filters, Library, LockBusyError, SearchRequest, SortOrder
 
 EXIT_OK = 0
@@ -92,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--year", action="append", type=int, default=[], help="only this year")
     search.add_argument("--folder", action="append", default=[], help="only this folder")
     search.add_argument(
+        "--period",
+        action="append",
+        default=[],
+        metavar="YYYY[-MM]",
+        type=_period,
+        help="only this year or month (published, else the file's date)",
+    )
+    search.add_argument(
+        "--timeline", action="store_true", help="also print the matches by month (or year)"
+    )
+    search.add_argument(
         "--all-versions",
         action="store_true",
         help="list every version of a story (by default a story shows once)",
@@ -116,6 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("uninstall-desktop", help="remove what install-desktop added")
     return parser
+
+
+def _period(text: str) -> str:
+    """A `--period` value: a year or a month."""
+    if not is_period(text):
+        raise argparse.ArgumentTypeError(
+            f"expected a year (2022) or a month (2022-03), not {text!r}"
+        )
+    return text
 
 
 @contextmanager
@@ -199,6 +220,7 @@ def _cmd_search(library: Library, args: argparse.Namespace) -> int:
             sources=tuple(args.source),
             years=tuple(args.year),
             folders=tuple(args.folder),
+            periods=tuple(args.period),
             only_ids=terms.allowed,
         ),
         offset=max(0, args.offset),
@@ -210,6 +232,9 @@ def _cmd_search(library: Library, args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         print(format_results(result, color=sys.stdout.isatty()))
+        if args.timeline:
+            print()
+            print(format_timeline(result.timeline))
     return EXIT_OK
 
 

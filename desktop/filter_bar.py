@@ -55,6 +55,7 @@ class FilterBar(QWidget):
         layout.addWidget(self.bookmarked_check)
         layout.addStretch(1)
         self._updating = False
+        self.period = ""  # the timeline's chosen period ("2022", "2022-03"), or ""
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -78,7 +79,14 @@ class FilterBar(QWidget):
             sources=(chosen["source"],) if chosen["source"] else (),
             years=(int(chosen["year"]),) if chosen["year"] else (),
             folders=(chosen["folder"],) if chosen["folder"] else (),
+            periods=(self.period,) if self.period else (),
         )
+
+    def set_period(self, period: str) -> None:
+        """Filter by a period of the timeline ("" for all dates)."""
+        if period != self.period:
+            self.period = period
+            self.filters_changed.emit(self.filters())
 
     def update_facets(self, facets: dict[str, dict[str, int]]) -> None:
         """Offer the values of the current results, with counts, keeping the choice."""

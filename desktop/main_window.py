@@ -11,7 +11,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QModelIndex, Qt, QThreadPool, QTimer, QUrl, Signal
-from PySide6.QtGui import QActionGroup, QCloseEvent, QDesktopServices
+from PySide6.QtGui import QActionGroup, QCloseEvent, QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -50,10 +50,12 @@ from desktop.search_bar import SearchBar
 from desktop.search_controller import SearchController
 from desktop.session import LibrarySession
 from desktop.settings import Settings
+from desktop.story_panel import CompareDialog, StoryPanel
 from desktop.theme import apply_theme
+from desktop.timeline_widget import TimelineWidget
 from desktop.watcher import FolderWatcher
 from desktop.workers import Job
-from index import Article, Hit, SearchResult, SortOrder, SyncReport
+from index import Article, Hit, SearchResult, SortOrder, Story, SyncReport
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -69,6 +71,7 @@ class LoadedArticle:
 
 OPENABLE_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml"})
 FOLLOW_FIRST_MS = 250  # results shown this long (typing has paused) before the reader follows
+RELATED_SHOWN = 5  # related articles listed under the reader
 
 
 def _safe_to_open(path: Path) -> bool:
@@ -119,6 +122,7 @@ class MainWindow(QMainWindow):
         self._auto_rebuilt = False
         self._closed = False
         self._loaded: LoadedArticle | None = None
+        self.compare_dialog: CompareDialog | None = None
         # While the user types, each pause brings results; the reader follows the first hit
         # once the results have stayed a moment, so loading articles never delays a search.
         self._follow_first = QTimer(self)
@@ -154,6 +158,8 @@ class MainWindow(QMainWindow):
 
         self.search_bar = SearchBar(self)
         self.filter_bar = FilterBar(self)
+        self.timeline = TimelineWidget(self)
+        self.timeline.hide()
         self.results_view = QListView(self)
         self.results_view.setAccessibleName("Results")
         self.results_view.setModel(self.results_model)
@@ -188,8 +194,14 @@ class MainWindow(QMainWindow):
         )
         self.reader.view.setPlaceholderText("Choose a result to read it here.")
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.story_panel = StoryPanel(self)
+        self.reader_split = QSplitter(Qt.Orientation.Vertical, self)
+        self.reader_split.addWidget(self.reader)
+        self.reader_split.addWidget(self.story_panel)
+        self.reader_split.setStretchFactor(0, 4)
+        self.reader_split.setStretchFactor(1, 1)
         self.splitter.addWidget(self.results_stack)
-        self.splitter.addWidget(self.reader)
+        self.splitter.addWidget(self.reader_split)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
 
@@ -199,6 +211,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.search_bar)
         layout.addWidget(self.filter_bar)
+        layout.addWidget(self.timeline)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
@@ -275,8 +288,20 @@ class MainWindow(QMainWindow):
         self.results_view.activated.connect(self._on_result_activated)
         self.results_view.clicked.connect(self._on_result_activated)
         self.delegate.snippet_clicked.connect(self._on_snippet_clicked)
+        self.delegate.versions_clicked.connect(self.toggle_versions)
+        for key, expand in ((Qt.Key.Key_Right, True), (Qt.Key.Key_Left, False)):
+            shortcut = QShortcut(QKeySequence(key), self.results_view)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(
+                lambda expand=expand: self.toggle_versions(
+                    self.results_view.currentIndex().row(), expand
+                )
+            )
+        self.story_panel.open_requested.connect(self.open_article)
+        self.story_panel.compare_requested.connect(self.compare_with)
         self.filter_bar.sort_changed.connect(self._on_sort_changed)
         self.filter_bar.filters_changed.connect(self.search.set_filters)
+        self.timeline.period_chosen.connect(self.filter_bar.set_period)
         self.filter_bar.bookmarked_only_changed.connect(self.search.set_bookmarked_only)
         self.reader.view.hits_changed.connect(lambda *_: self._update_article_actions())
         self.banner_button.clicked.connect(self.add_folder)
@@ -482,6 +507,7 @@ class MainWindow(QMainWindow):
         self.results_model.reset(result)
         self._update_article_actions()
         self.filter_bar.update_facets(result.facets)
+        self.timeline.set_timeline(result.timeline, self.filter_bar.period)
         if self.search.is_active():
             self.search_bar.show_result(result)
         else:
@@ -576,6 +602,66 @@ class MainWindow(QMainWindow):
                 view.go_to_hit(1)
             self._update_article_actions()
             self.article_shown.emit(loaded.article.id)
+            self._load_story(loaded.article.id, generation)
+
+        self._run(load, show)
+
+    def _load_story(self, article_id: str, generation: int) -> None:
+        """Fill the versions and related lists of the article in the reader, off the GUI thread."""
+        library = self.session.current
+        self.story_panel.show_lists(None, [], article_id)
+
+        def load() -> tuple[Story | None, list[Hit]]:
+            return library.story(article_id), library.related(article_id, RELATED_SHOWN)
+
+        def show(found: object) -> None:
+            if generation == self._load_generation and isinstance(found, tuple):
+                story, related = found
+                self.story_panel.show_lists(story, related, article_id)
+
+        self._run(load, show)
+
+    def toggle_versions(self, row: int, expand: bool | None = None) -> None:
+        """Show (or hide) the other versions of a story under its row in the results."""
+        hit = self.results_model.hit(row)
+        if hit is None or hit.versions < 2:
+            return
+        expanded = self.results_model.is_expanded(row)
+        if expand is None:
+            expand = not expanded
+        if not expand:
+            self.results_model.collapse(row)
+            return
+        if expanded:
+            return
+        library = self.session.current
+
+        def show(story: object) -> None:
+            current = self.results_model.hit(row)
+            if isinstance(story, Story) and current is not None and current.id == hit.id:
+                self.results_model.expand(row, list(story.versions))
+
+        self._run(lambda: library.story(hit.id), show)
+
+    def compare_with(self, other_id: str) -> None:
+        """Show what the article in the reader changes in another version of its story."""
+        article = self.current_article()
+        if article is None:
+            return
+        library = self.session.current
+
+        def show(found: object) -> None:
+            if not isinstance(found, tuple) or found[1] is None:
+                self.status_label.setText("That version is no longer in the library.")
+                return
+            old, marked = found
+            self.compare_dialog = CompareDialog(old, article.title, marked, self)
+            self.compare_dialog.show()
+
+        def load() -> tuple[Hit | None, str | None]:
+            story = library.story(article.id)
+            old = next((v for v in story.versions if v.id == other_id), None) if story else None
+            return old, library.differences(other_id, article.id)
 
         self._run(load, show)
 

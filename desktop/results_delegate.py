@@ -33,6 +33,7 @@ from desktop.results_model import ResultRole
 PADDING = 8
 STAR_COLOR = QColor("#f2b400")
 STAR_WIDTH = 24
+VERSION_INDENT = 24
 MARK_STYLE = "span.hit { background-color: #ffd54f; color: #1b1b1b; }"
 
 ModelIndex = QModelIndex | QPersistentModelIndex
@@ -43,14 +44,21 @@ def marks_to_spans(snippet: str) -> str:
     return snippet.replace("<mark>", '<span class="hit">').replace("</mark>", "</span>")
 
 
+def _indent(index: ModelIndex) -> int:
+    """Versions shown under their story's row are set in."""
+    return VERSION_INDENT if index.data(ResultRole.IS_VERSION) else 0
+
+
 class ResultDelegate(QStyledItemDelegate):
     """Renders result rows as small rich-text documents.
 
     Signals:
         snippet_clicked(int, int): the row, and which of its passages was clicked.
+        versions_clicked(int): the row whose "N versions" line was clicked.
     """
 
     snippet_clicked = Signal(int, int)
+    versions_clicked = Signal(int)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -67,20 +75,25 @@ class ResultDelegate(QStyledItemDelegate):
         document.setDefaultStyleSheet(
             f"{MARK_STYLE} p {{ margin: 0; }} "
             f"p.meta {{ color: {dim.name(dim.NameFormat.HexArgb)}; }} "
-            f"p.snippet {{ margin-top: 4px; }}"
+            f"p.snippet {{ margin-top: 4px; }} p.versions {{ margin-top: 2px; }}"
         )
         title = marks_to_spans(index.data(ResultRole.TITLE_HTML) or "")
         meta = html.escape(index.data(ResultRole.META) or "")
         snippets = index.data(ResultRole.SNIPPETS) or []
         color = palette.color(text_role).name()
+        versions = html.escape(index.data(ResultRole.VERSIONS) or "")
+        if index.data(ResultRole.IS_VERSION):
+            meta = f"↳ another version · {meta}"
         parts = [f'<p style="color:{color}"><b style="font-size:large">{title}</b></p>']
         parts.append(f'<p class="meta">{meta}</p>')
+        if versions:
+            parts.append(f'<p class="versions"><a href="versions">{versions}</a></p>')
         parts.extend(
             f'<p class="snippet" style="color:{color}">… {marks_to_spans(s)} …</p>'
             for s in snippets
         )
         document.setHtml("".join(parts))
-        width = option.rect.width() - 2 * PADDING - STAR_WIDTH
+        width = option.rect.width() - 2 * PADDING - STAR_WIDTH - _indent(index)
         document.setTextWidth(max(width, 120))
         return document
 
@@ -96,7 +109,7 @@ class ResultDelegate(QStyledItemDelegate):
         document = self._document(option, index)
         rect = option.rect
         painter.save()
-        painter.translate(rect.left() + PADDING, rect.top() + PADDING)
+        painter.translate(rect.left() + PADDING + _indent(index), rect.top() + PADDING)
         context = QAbstractTextDocumentLayout.PaintContext()
         document.documentLayout().draw(painter, context)
         painter.restore()
@@ -132,13 +145,17 @@ class ResultDelegate(QStyledItemDelegate):
             document = self._document(option, index)
             rect = option.rect
             local = QPointF(
-                event.position().x() - rect.left() - PADDING,
+                event.position().x() - rect.left() - PADDING - _indent(index),
                 event.position().y() - rect.top() - PADDING,
             )
             position = document.documentLayout().hitTest(local, Qt.HitTestAccuracy.FuzzyHit)
             if position >= 0:
                 block = document.findBlock(position).blockNumber()
-                if block >= 2:
-                    self.snippet_clicked.emit(index.row(), block - 2)
+                first_snippet = 3 if index.data(ResultRole.VERSIONS) else 2
+                if block == 2 and first_snippet == 3:
+                    self.versions_clicked.emit(index.row())
+                    return True
+                if block >= first_snippet:
+                    self.snippet_clicked.emit(index.row(), block - first_snippet)
                     return True  # handled: the view must not also open the article at the top
         return False

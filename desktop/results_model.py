@@ -31,6 +31,8 @@ class ResultRole(IntEnum):
     SNIPPETS = Qt.ItemDataRole.UserRole + 5
     BOOKMARKED = Qt.ItemDataRole.UserRole + 6
     PATH = Qt.ItemDataRole.UserRole + 7
+    VERSIONS = Qt.ItemDataRole.UserRole + 8  # "▸ 3 versions · BBC, Reuters", or ""
+    IS_VERSION = Qt.ItemDataRole.UserRole + 9  # a version shown under its story's row
 
 
 def hit_meta(hit: Hit) -> str:
@@ -53,6 +55,7 @@ class ResultsModel(QAbstractListModel):
         self._hits: list[Hit] = []
         self._total = 0
         self._bookmarked: frozenset[str] = frozenset()
+        self._versions: dict[str, list[str]] = {}  # an expanded row's id: its versions' ids
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         """Rows: the hits loaded so far (a list has no children)."""
@@ -83,7 +86,54 @@ class ResultsModel(QAbstractListModel):
             return list(hit.snippets)
         if role == ResultRole.BOOKMARKED:
             return hit.id in self._bookmarked
+        if role == ResultRole.VERSIONS:
+            return self._versions_line(index.row())
+        if role == ResultRole.IS_VERSION:
+            return self._is_version(index.row())
         return None
+
+    def _versions_line(self, row: int) -> str:
+        hit = self._hits[row]
+        if hit.versions < 2 or self._is_version(row):
+            return ""
+        arrow = "▾" if hit.id in self._versions else "▸"
+        outlets = " · " + ", ".join(hit.outlets) if hit.outlets else ""
+        return f"{arrow} {hit.versions} versions{outlets}"
+
+    def _is_version(self, row: int) -> bool:
+        hit = self._hits[row]
+        return any(hit.id in ids for ids in self._versions.values())
+
+    def is_expanded(self, row: int) -> bool:
+        """Whether a story's row shows its versions beneath it."""
+        hit = self.hit(row)
+        return hit is not None and hit.id in self._versions
+
+    def expand(self, row: int, versions: list[Hit]) -> None:
+        """Show a story's other versions beneath its row."""
+        hit = self.hit(row)
+        if hit is None or hit.id in self._versions:
+            return
+        listed = {h.id for h in self._hits}
+        others = [v for v in versions if v.id != hit.id and v.id not in listed]
+        self._versions[hit.id] = [v.id for v in others]
+        if others:
+            self.beginInsertRows(QModelIndex(), row + 1, row + len(others))
+            self._hits[row + 1 : row + 1] = others
+            self.endInsertRows()
+        self.dataChanged.emit(self.index(row), self.index(row), [ResultRole.VERSIONS])
+
+    def collapse(self, row: int) -> None:
+        """Hide the versions shown beneath a story's row."""
+        hit = self.hit(row)
+        if hit is None or hit.id not in self._versions:
+            return
+        count = len(self._versions.pop(hit.id))
+        if count:
+            self.beginRemoveRows(QModelIndex(), row + 1, row + count)
+            del self._hits[row + 1 : row + 1 + count]
+            self.endRemoveRows()
+        self.dataChanged.emit(self.index(row), self.index(row), [ResultRole.VERSIONS])
 
     def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
         """Names of the custom roles."""
@@ -93,7 +143,8 @@ class ResultsModel(QAbstractListModel):
 
     def canFetchMore(self, parent: ModelIndex) -> bool:  # noqa: N802
         """Whether more hits exist than are loaded."""
-        return not parent.isValid() and len(self._hits) < self._total
+        shown = len(self._hits) - sum(len(ids) for ids in self._versions.values())
+        return not parent.isValid() and shown < self._total
 
     def fetchMore(self, parent: ModelIndex) -> None:  # noqa: N802
         """Ask for the next page (it arrives later, through `append`)."""
@@ -104,14 +155,15 @@ class ResultsModel(QAbstractListModel):
         """Show a new query's first page."""
         self.beginResetModel()
         self._hits = list(result.hits)
-        self._total = result.total
+        self._versions = {}
+        self._total = result.rows
         self.endResetModel()
 
     def append(self, result: SearchResult) -> None:
         """Add a further page of the current query."""
         known = {hit.id for hit in self._hits}
         new = [hit for hit in result.hits if hit.id not in known]
-        self._total = result.total
+        self._total = result.rows
         if not new:
             return
         first = len(self._hits)
@@ -135,5 +187,5 @@ class ResultsModel(QAbstractListModel):
 
     @property
     def total(self) -> int:
-        """How many hits the query has in all."""
+        """How many rows the query has in all (each story once)."""
         return self._total

@@ -144,6 +144,8 @@ class SearchBar(QWidget):
         self._suggestion = result.suggestion
         noun = "article" if result.total == 1 else "articles"
         parts = [f"<b>{result.total:,}</b> {noun} · {result.elapsed_ms:.0f} ms"]
+        if result.hidden:
+            parts[0] += f" · {result.rows:,} listed (each story once)"
         if result.suggestion:
             parts.append(f'Did you mean <a href="suggestion">{html.escape(result.suggestion)}</a>?')
         if result.message:

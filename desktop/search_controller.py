@@ -210,7 +210,7 @@ class SearchController(QObject):
                 return  # an older query's answer: a newer one is on its way
             self._fetching = False
             self._loaded += len(result.hits)
-            self._total = result.total
+            self._total = result.rows  # a story counts once
             if not append and self._typing and result.total < SUGGEST_BELOW:
                 self._respell_timer.start()
             self.results.emit(result, append)

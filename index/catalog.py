@@ -40,8 +40,9 @@ CREATE TABLE IF NOT EXISTS problems (
     mtime_ns INTEGER NOT NULL,
     seen REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS arrivals (id TEXT PRIMARY KEY, first_seen REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS arrivals_time ON arrivals (first_seen);
+CREATE TABLE IF NOT EXISTS arrivals (
+    id TEXT PRIMARY KEY, first_seen REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 

@@ -12,6 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,7 @@ def document_fields(
         "date_newest": date_number or NO_DATE_NEWEST,
         "date_oldest": date_number or NO_DATE_OLDEST,
         "year": str(date.year) if date else "",
+        "month": _month(date, scanned.mtime_ns),
         "sha256": sha256,
         "words": len(article.text.split()),
         "truncated": article.truncated,
@@ -436,6 +438,16 @@ class Indexer:
             for article_id in orphans:
                 writer.delete_by_term("id", article_id)
             writer.commit()
+
+
+def _month(date: datetime | None, mtime_ns: int) -> str:
+    """The month an article is filed under on the timeline: published, else the file's."""
+    if date is None:
+        try:
+            date = datetime.fromtimestamp(mtime_ns / 1e9)  # the user's time zone, as files show
+        except (OverflowError, OSError, ValueError):  # a nonsense modification time
+            return ""
+    return f"{date.year:04d}-{date.month:02d}"
 
 
 def _new_id(sha256: str, key: str, in_use: set[str]) -> str:

@@ -410,7 +410,7 @@ class Library:
         exclude = {
             d for i in {*versions, *copies} if (d := searcher.document_number(id=i)) is not None
         }
-        return related(searcher, docnum, exclude, limit)
+        return related(searcher, docnum, exclude, limit, self._stories(searcher))
 
     def differences(self, old_id: str, new_id: str) -> str | None:
         """The text of `new_id` as HTML, marking what it adds to and drops from `old_id`."""

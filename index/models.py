@@ -112,6 +112,7 @@ class Filters:
     sources: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     folders: tuple[str, ...] = ()
+    periods: tuple[str, ...] = ()  # "2022" or "2022-03": published then (else the file's date)
     only_ids: frozenset[str] | None = None
 
 
@@ -143,6 +144,8 @@ class SearchResult:
     message: str | None = None
     index_damaged: bool = False
     hidden: int = 0  # matches left out as later versions of a story already listed
+    # Matches by month ("2022-03": published, else the file's date), period filter aside.
+    timeline: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -159,6 +162,7 @@ class SearchResult:
             "suggestion": self.suggestion,
             "message": self.message,
             "facets": self.facets,
+            "timeline": self.timeline,
             "hits": [hit.to_json() for hit in self.hits],
         }
 

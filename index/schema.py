@@ -17,7 +17,7 @@ from whoosh.support.charset import accent_map
 from index.analysis import FastText
 
 # Bump when the schema or the analysis changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TITLE_BOOST = 3.0
 # Dates sort as numbers; articles without one sort last both ways.
@@ -63,6 +63,8 @@ def build_schema() -> Schema:
         date_newest=COLUMN(NumericColumn("I")),  # sorting only
         date_oldest=COLUMN(NumericColumn("I")),
         year=ID(stored=True, sortable=RefBytesColumn()),
+        # "2022-03": the publication month, else the file's; the timeline counts and filters it.
+        month=ID(sortable=RefBytesColumn()),
         sha256=STORED(),
         words=STORED(),
         truncated=STORED(),

@@ -82,12 +82,22 @@ def _filter_query(searcher: Searcher, filters: Filters, skip: str | None = None)
         parts.append(wq.Or([wq.Term("year", str(year)) for year in filters.years]))
     if filters.folders and skip != "folder":
         parts.append(wq.Or([wq.Term("folder", folder.lower()) for folder in filters.folders]))
+    if filters.periods and skip != "period":
+        parts.append(wq.Or([_period_query(period) for period in filters.periods]))
     if filters.only_ids is not None:
         ids = sorted(filters.only_ids)
         parts.append(wq.Or([wq.Term("id", i) for i in ids]) if ids else wq.NullQuery)
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _period_query(period: str) -> wq.Query:
+    """A year ("2022") or a month ("2022-03") of the timeline."""
+    period = period.strip()
+    if len(period) == 4:
+        return wq.Prefix("month", f"{period}-")
+    return wq.Term("month", period)
 
 
 def _restrict(query: wq.Query, filter_query: wq.Query | None) -> wq.Query:
@@ -146,11 +156,26 @@ def _column_values(reader: Any) -> list[Any]:
 
 
 def _counts(searcher: Searcher, docnums: list[int], name: str) -> dict[str, int]:
+    counted = _value_counts(searcher, docnums, FACETS[name])
+    return dict(sorted(counted.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _value_counts(searcher: Searcher, docnums: list[int], column: str) -> dict[str, int]:
+    """How many of the documents have each value of a column (empty values left out)."""
     if not docnums:
         return {}  # nothing to count (and an empty index has no columns to read)
-    counted = Counter(map(_column_of(searcher, FACETS[name]).__getitem__, docnums))
-    pairs = ((key.decode("utf-8", "replace"), int(n)) for key, n in counted.items() if key)
-    return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+    counted = Counter(map(_column_of(searcher, column).__getitem__, docnums))
+    return {key.decode("utf-8", "replace"): int(n) for key, n in counted.items() if key}
+
+
+def _timeline(
+    searcher: Searcher, query: wq.Query, filters: Filters, matching: list[int]
+) -> dict[str, int]:
+    """Matches by month, in time order; a period filter does not narrow its own timeline."""
+    if filters.periods:
+        restricted = _restrict(query, _filter_query(searcher, filters, skip="period"))
+        matching = matching_docnums(searcher, restricted)
+    return dict(sorted(_value_counts(searcher, matching, "month").items()))
 
 
 def _active_facets(filters: Filters) -> list[str]:
@@ -367,8 +392,10 @@ def run_search(
     )
     facets = {name: _counts(searcher, matching, name) for name in counted_here}
     facets.update(_own_filter_facets(searcher, query, request.filters, active))
+    timeline: dict[str, int] = {}
     if request.facets:
         facets = {name: facets[name] for name in FACETS}
+        timeline = _timeline(searcher, query, request.filters, matching)
     if cancelled():
         raise SearchCancelledError
     suggestion = None
@@ -391,6 +418,7 @@ def run_search(
         suggestion=suggestion,
         message=message,
         hidden=hidden,
+        timeline=timeline,
     )
 
 

@@ -37,6 +37,9 @@ MIN_SAMPLE = 6  # short articles keep at least their smallest shingles
 MIN_SHARED = 3  # sampled shingles two articles must share to be compared
 COMMON_SAMPLE = 40  # a sampled shingle in more articles than this is stock phrasing
 SAME_STORY = 0.3  # containment of the shorter article's shingles in the longer one
+# Below this many shingles (about 40 words) a shared share says little ("X is a village in
+# Y"): such a short article joins a story only as an exact copy.
+MIN_STORY_SHINGLES = 40
 BULK_GROUPING = 2000  # more new articles than this: one pass over every sample
 _WORD = re.compile(r"\w+")
 
@@ -213,14 +216,15 @@ class StoryStore:
         self, candidates: Counter[tuple[int, int]], text_of: TextOf
     ) -> Iterator[tuple[int, int, float]]:
         """The candidate pairs whose full texts tell the same story, with their containment."""
-        sizes: dict[int, tuple[str, int]] = {}
+        sizes: dict[int, tuple[str, int, int]] = {}
 
-        def info(doc: int) -> tuple[str, int]:
+        def info(doc: int) -> tuple[str, int, int]:
+            """An article's id, sample size and shingle count."""
             if doc not in sizes:
                 row = self._db.execute(
-                    "SELECT id, length(samples) / 4 FROM sketches WHERE doc = ?", (doc,)
+                    "SELECT id, length(samples) / 4, shingles FROM sketches WHERE doc = ?", (doc,)
                 ).fetchone()
-                sizes[doc] = (str(row[0]), int(row[1]))
+                sizes[doc] = (str(row[0]), int(row[1]), int(row[2]))
             return sizes[doc]
 
         cache: dict[int, set[int]] = {}
@@ -235,6 +239,10 @@ class StoryStore:
         for (first, second), count in sorted(candidates.items()):
             smaller = min(info(first)[1], info(second)[1])
             if count < min(MIN_SHARED, smaller) or count / smaller < SAME_STORY / 2:
+                continue
+            if min(info(first)[2], info(second)[2]) < MIN_STORY_SHINGLES:
+                if shingles_of(first) == shingles_of(second):
+                    yield first, second, 1.0  # a short article and its exact copy
                 continue
             share = containment(shingles_of(first), shingles_of(second))
             if share >= SAME_STORY:

@@ -109,8 +109,12 @@ def summary(fields: Mapping[str, Any], score: float | None = None) -> Hit:
     )
 
 
-def related(searcher: Searcher, docnum: int, exclude: set[int], limit: int) -> list[Hit]:
+def related(
+    searcher: Searcher, docnum: int, exclude: set[int], limit: int, stories: StoryMap
+) -> list[Hit]:
     """Articles on the same subject as one: its key terms, searched; `exclude` left out.
+
+    A story shows once (its most alike version), as in the result list.
 
     Whoosh's `more_like` finds the key terms of the stored text with the Bo1
     model (terms frequent in the article and rare in the archive); the title
@@ -122,8 +126,10 @@ def related(searcher: Searcher, docnum: int, exclude: set[int], limit: int) -> l
     if not terms:
         return []
     query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in terms])
-    results = searcher.search(query, limit=limit, mask={docnum, *exclude})
-    return [summary(hit.fields(), float(hit.score)) for hit in results]
+    results = searcher.search(query, limit=limit * 3, mask={docnum, *exclude})
+    scores = {hit.docnum: float(hit.score) for hit in results}
+    kept = collapse((hit.docnum for hit in results), stories.by_doc)[:limit]
+    return [summary(searcher.stored_fields(doc), scores[doc]) for doc in kept]
 
 
 _TOKEN = re.compile(r"\s+|[^\s]+")

@@ -1,0 +1,147 @@
+"""Under the reader: the other versions of the article's story, and related articles.
+
+Both lists are filled off the GUI thread once the article is shown. A version can
+be opened, or compared with the article in the reader (`CompareDialog`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.results_model import hit_meta
+from index import Hit, Story
+
+_ID = Qt.ItemDataRole.UserRole + 1
+INS_STYLE = "background-color: #c8f0c8; color: #0b3d0b;"
+DEL_STYLE = "color: #a01010; text-decoration: line-through;"
+
+
+def _item(hit: Hit, note: str = "") -> QListWidgetItem:
+    meta = hit_meta(hit)
+    item = QListWidgetItem(f"{hit.title or '(untitled)'}\n{meta}{note}")
+    item.setData(_ID, hit.id)
+    item.setToolTip(html.escape(hit.path))
+    return item
+
+
+class StoryPanel(QWidget):
+    """Other versions of the story, and related articles.
+
+    Signals:
+        open_requested(str): open this article in the reader.
+        compare_requested(str): compare this version with the article in the reader.
+    """
+
+    open_requested = Signal(str)
+    compare_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.versions_label = QLabel("Other versions of this story", self)
+        self.versions = QListWidget(self)
+        self.versions.setAccessibleName("Other versions of this story")
+        self.compare_button = QPushButton("Compare with this article", self)
+        self.compare_button.setAccessibleName("Compare versions")
+        self.compare_button.setEnabled(False)
+        self.related_label = QLabel("Related articles", self)
+        self.related = QListWidget(self)
+        self.related.setAccessibleName("Related articles")
+        for widget in (self.versions, self.related):
+            widget.setWordWrap(True)
+            widget.setAlternatingRowColors(True)
+            widget.itemActivated.connect(lambda item: self.open_requested.emit(item.data(_ID)))
+        self.versions.currentItemChanged.connect(
+            lambda current, _: self.compare_button.setEnabled(current is not None)
+        )
+        self.compare_button.clicked.connect(self._compare)
+        versions_box = QVBoxLayout()
+        versions_box.addWidget(self.versions_label)
+        versions_box.addWidget(self.versions, 1)
+        versions_box.addWidget(self.compare_button, 0, Qt.AlignmentFlag.AlignLeft)
+        related_box = QVBoxLayout()
+        related_box.addWidget(self.related_label)
+        related_box.addWidget(self.related, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(versions_box, 1)
+        layout.addLayout(related_box, 1)
+        self.show_lists(None, [], "")
+
+    def _compare(self) -> None:
+        item = self.versions.currentItem()
+        if item is not None:
+            self.compare_requested.emit(item.data(_ID))
+
+    def show_lists(self, story: Story | None, related: list[Hit], opened_id: str) -> None:
+        """Fill both lists for the article in the reader (None and [] empty them)."""
+        self.versions.clear()
+        self.related.clear()
+        others = [v for v in story.versions if v.id != opened_id] if story else []
+        for version in others:
+            share = story.shares.get(version.id) if story else None
+            note = f" · {share:.0%} of the text shared" if share is not None else ""
+            self.versions.addItem(_item(version, note))
+        for hit in related:
+            self.related.addItem(_item(hit))
+        count = len(others)
+        self.versions_label.setText(
+            f"Other versions of this story ({count})" if count else "No other version of this story"
+        )
+        self.versions.setVisible(bool(count))
+        self.compare_button.setVisible(bool(count))
+        self.compare_button.setEnabled(False)
+        self.related_label.setText("Related articles" if related else "No related articles")
+        self.related.setVisible(bool(related))
+
+
+_INS = re.compile(r"<ins>(.*?)</ins>", re.DOTALL)
+_DEL = re.compile(r"<del>(.*?)</del>", re.DOTALL)
+
+
+def styled_differences(marked: str) -> str:
+    """`<ins>`/`<del>` as spans Qt's rich text can show (it has no styles for those tags)."""
+    marked = _INS.sub(lambda m: f'<span style="{INS_STYLE}">{m.group(1)}</span>', marked)
+    return _DEL.sub(lambda m: f'<span style="{DEL_STYLE}">{m.group(1)}</span>', marked)
+
+
+class CompareDialog(QDialog):
+    """What one version changes in another: added words marked green, dropped ones struck out."""
+
+    def __init__(self, old: Hit | None, new_title: str, marked: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compare versions")
+        self.resize(760, 640)
+        heading = QLabel(self)
+        heading.setTextFormat(Qt.TextFormat.RichText)
+        heading.setWordWrap(True)
+        old_title = html.escape(old.title if old else "")
+        heading.setText(
+            f"<b>{html.escape(new_title)}</b><br>compared with <b>{old_title}</b>: "
+            f'<span style="{INS_STYLE}">added</span> · <span style="{DEL_STYLE}">dropped</span>'
+        )
+        self.text = QTextBrowser(self)
+        self.text.setAccessibleName("Differences")
+        self.text.setOpenLinks(False)  # nothing in an article may open or load anything
+        self.text.setOpenExternalLinks(False)
+        self.text.setHtml(styled_differences(marked))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(buttons)

@@ -1,0 +1,103 @@
+"""Stories in the window: a story shows once and unfolds; the reader lists versions and related."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QStyleOptionViewItem
+from pytestqt.qtbot import QtBot
+
+from desktop.main_window import MainWindow
+from desktop.results_delegate import PADDING
+from desktop.results_model import ResultRole
+from tests.desktop.conftest import WindowFactory
+from tests.desktop.test_window import WAIT_MS, search_for
+
+
+def first_story_row(window: MainWindow) -> int:
+    model = window.results_model
+    return next(r for r in range(model.rowCount()) if model.hit(r).versions > 1)  # type: ignore[union-attr]
+
+
+def click_versions_line(qtbot: QtBot, window: MainWindow, row: int) -> None:
+    """A real mouse click on the "N versions" line of a result."""
+    view = window.results_view
+    index = window.results_model.index(row)
+    view.scrollTo(index)
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.rect = view.visualRect(index)
+    document = window.delegate._document(option, index)
+    block = document.findBlockByNumber(2)
+    assert block.text().startswith(("▸", "▾"))
+    line = document.documentLayout().blockBoundingRect(block)
+    point = QPoint(
+        int(option.rect.left() + PADDING + 20), int(option.rect.top() + PADDING + line.center().y())
+    )
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+
+
+def test_a_story_shows_once_and_unfolds(
+    qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path
+) -> None:
+    window = window_factory.open(bbc_base)
+    search_for(qtbot, window, "tory conference")
+    model = window.results_model
+    qtbot.waitUntil(lambda: "listed (each story once)" in window.search_bar.status.text())
+    row = first_story_row(window)
+    hit = model.hit(row)
+    assert hit is not None
+    assert model.index(row).data(ResultRole.VERSIONS).startswith(f"▸ {hit.versions} versions")
+    rows = model.rowCount()
+
+    click_versions_line(qtbot, window, row)
+    qtbot.waitUntil(lambda: model.rowCount() == rows + hit.versions - 1, timeout=WAIT_MS)
+    assert model.index(row + 1).data(ResultRole.IS_VERSION)
+    assert model.index(row).data(ResultRole.VERSIONS).startswith("▾")
+
+    window.results_view.setFocus()
+    window.results_view.setCurrentIndex(model.index(row))
+    qtbot.keyClick(window.results_view, Qt.Key.Key_Left)
+    assert model.rowCount() == rows
+    qtbot.keyClick(window.results_view, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: model.rowCount() == rows + hit.versions - 1, timeout=WAIT_MS)
+
+
+def test_the_reader_lists_versions_and_related_and_compares(
+    qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path
+) -> None:
+    window = window_factory.open(bbc_base)
+    search_for(qtbot, window, "tory conference")
+    hit = window.results_model.hit(first_story_row(window))
+    assert hit is not None
+    panel = window.story_panel
+
+    with qtbot.waitSignal(window.article_shown, timeout=WAIT_MS):
+        window.open_article(hit.id)
+    qtbot.waitUntil(lambda: panel.versions.count() == hit.versions - 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: panel.related.count() == 5, timeout=WAIT_MS)
+    assert "% of the text shared" in panel.versions.item(0).text()
+    story = window.session.current.story(hit.id)
+    assert story is not None
+    related_ids = [panel.related.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(5)]
+    assert not set(related_ids) & {v.id for v in story.versions}
+    stories = [window.session.current.story(i) for i in related_ids]
+    named = [s.id for s in stories if s is not None]
+    assert len(named) == len(set(named))  # a related story shows once
+
+    panel.versions.setCurrentRow(0)
+    assert panel.compare_button.isEnabled()
+    qtbot.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.compare_dialog is not None, timeout=WAIT_MS)
+    dialog = window.compare_dialog
+    assert dialog is not None and dialog.isVisible()
+    shown = dialog.text.toHtml()
+    assert "line-through" in shown and "#c8f0c8" in shown  # dropped and added words
+    dialog.close()
+
+    other = panel.versions.item(0).data(Qt.ItemDataRole.UserRole + 1)
+    with qtbot.waitSignal(window.article_shown, timeout=WAIT_MS):
+        panel.versions.itemActivated.emit(panel.versions.item(0))
+    assert window.reader.view.article is not None
+    assert window.reader.view.article.id == other
