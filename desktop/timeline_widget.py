@@ -120,7 +120,13 @@ class TimelineWidget(QWidget):
 
     def _choose(self, position: int) -> None:
         period = self._bars[position].period
-        self.period_chosen.emit("" if period == self._chosen else period)
+        self._set_chosen("" if period == self._chosen else period)
+
+    def _set_chosen(self, period: str) -> None:
+        """Draw the choice at once (the filtered results follow) and announce it."""
+        self._chosen = period
+        self.update()
+        self.period_chosen.emit(period)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         """Left/Right move between bars, Enter or Space choose, Escape clears."""
@@ -133,7 +139,7 @@ class TimelineWidget(QWidget):
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space) and self._focused >= 0:
             self._choose(self._focused)
         elif key == Qt.Key.Key_Escape and self._chosen:
-            self.period_chosen.emit("")
+            self._set_chosen("")
         else:
             super().keyPressEvent(event)
 

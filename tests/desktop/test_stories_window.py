@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
@@ -11,7 +12,8 @@ from pytestqt.qtbot import QtBot
 from desktop.main_window import MainWindow
 from desktop.results_delegate import PADDING
 from desktop.results_model import ResultRole
-from tests.desktop.conftest import WindowFactory
+from index import Library, SearchRequest
+from tests.desktop.conftest import WindowFactory, make_paths
 from tests.desktop.test_window import WAIT_MS, search_for
 
 
@@ -101,3 +103,55 @@ def test_the_reader_lists_versions_and_related_and_compares(
         panel.versions.itemActivated.emit(panel.versions.item(0))
     assert window.reader.view.article is not None
     assert window.reader.view.article.id == other
+
+
+@pytest.fixture(scope="module")
+def news_indexed(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Path:
+    """A base directory with the saved news pages (dated 2018 and 2019) indexed."""
+    root = tmp_path_factory.mktemp("news-base")
+    library = Library(make_paths(root).library)
+    library.add_folder(corpora / "html-news")
+    library.sync()
+    library.close()
+    return root
+
+
+def test_clicking_a_bar_of_the_timeline_filters_to_its_period(
+    qtbot: QtBot, window_factory: WindowFactory, news_indexed: Path
+) -> None:
+    window = window_factory.open(news_indexed)
+    search_for(qtbot, window, "said")
+    timeline = window.timeline
+    qtbot.waitUntil(timeline.isVisible, timeout=WAIT_MS)
+    every = window.session.current.search(SearchRequest("said"))
+    assert timeline.bar_periods[0] <= min(every.timeline)
+    busiest = max(every.timeline, key=lambda m: every.timeline[m])
+    position = timeline.bar_periods.index(busiest)
+    centre = timeline.bar_rect(position).center().toPoint()
+
+    qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.waitUntil(
+        lambda: (
+            window.filter_bar.period == busiest
+            and f"<b>{every.timeline[busiest]:,}</b>" in window.search_bar.status.text()
+        ),
+        timeout=WAIT_MS,
+    )
+    first = window.results_model.hit(0)
+    assert first is not None and (first.date is None or f"{first.date:%Y-%m}" == busiest)
+    assert timeline.bar_periods.index(busiest) == position  # every bar stays
+
+    qtbot.mouseClick(timeline, Qt.MouseButton.LeftButton, pos=centre)  # again: all dates
+    qtbot.waitUntil(
+        lambda: (
+            window.filter_bar.period == ""
+            and f"<b>{every.total:,}</b>" in window.search_bar.status.text()
+        ),
+        timeout=WAIT_MS,
+    )
+    timeline.setFocus()
+    qtbot.keyClick(timeline, Qt.Key.Key_Left)
+    qtbot.keyClick(timeline, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.filter_bar.period == timeline.bar_periods[-1], timeout=WAIT_MS)
+    qtbot.keyClick(timeline, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: window.filter_bar.period == "", timeout=WAIT_MS)
