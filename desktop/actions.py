@@ -36,6 +36,8 @@ class WindowActions:
     show_bookmarks: QAction
     export_bookmarks: QAction
     import_bookmarks: QAction
+    save_search: QAction
+    show_saved: QAction
     open_original: QAction
     show_in_folder: QAction
     theme_system: QAction
@@ -85,6 +87,8 @@ def build_actions(parent: QWidget) -> WindowActions:
         show_bookmarks=_action(parent, "&Bookmarks Panel", "Ctrl+B"),
         export_bookmarks=_action(parent, "&Export Bookmarks…"),
         import_bookmarks=_action(parent, "&Import Bookmarks…"),
+        save_search=_action(parent, "&Save Search…", "Ctrl+Shift+S", "Save this search by name"),
+        show_saved=_action(parent, "Saved Searc&hes Panel", "Ctrl+Shift+B"),
         open_original=_action(parent, "&Open Original File", None, "Open the file in its app"),
         show_in_folder=_action(parent, "Show in &Folder", None, "Open the folder of the file"),
         theme_system=_action(parent, "&System Theme"),
@@ -95,6 +99,7 @@ def build_actions(parent: QWidget) -> WindowActions:
     )
     actions.zoom_in.setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
     actions.show_bookmarks.setCheckable(True)
+    actions.show_saved.setCheckable(True)
     actions.toggle_bookmark.setCheckable(True)
     for action in (actions.theme_system, actions.theme_light, actions.theme_dark):
         action.setCheckable(True)

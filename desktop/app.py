@@ -21,6 +21,7 @@ from desktop.indexing import IndexingController
 from desktop.main_window import MainWindow
 from desktop.paths import AppPaths
 from desktop.resources import resource_dir
+from desktop.saved_searches import SavedSearchStore
 from desktop.session import LibrarySession
 from desktop.settings import Settings
 from desktop.theme import apply_theme
@@ -38,7 +39,8 @@ def build_window(paths: AppPaths, watch: bool = True) -> MainWindow:
     pool = QThreadPool.globalInstance()
     indexing = IndexingController(paths.basedir)
     watcher = FolderWatcher(enabled=watch)
-    window = MainWindow(session, bookmarks, settings, pool, indexing, watcher)
+    saved = SavedSearchStore(paths.saved_searches)
+    window = MainWindow(session, bookmarks, settings, pool, indexing, watcher, saved)
     indexing.setParent(window)
     watcher.setParent(window)
     return window

@@ -1,29 +1,23 @@
 """Bookmarks with tags and notes, in a human-readable JSON file in the user data directory.
 
-Every change is written atomically, with the previous version kept as a backup,
-under a lock shared by the window and the command line. A bookmark is tied to an
+The file is a `RecordFile`: written atomically with a backup, under a lock shared
+by the window and the command line, and set aside (never overwritten) when
+damaged. A bookmark is tied to an
 article's id and also remembers its path and content hash, so it can be found
-again when the file moved or the index was rebuilt. A damaged file is set aside,
-never overwritten.
+again when the file moved or the index was rebuilt.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.atomic import atomic_write
+from desktop.record_file import RecordFile
 from index import Article, Hit, Library
-from index.lock import WriterLock
 
 FORMAT_VERSION = 1
 
@@ -99,28 +93,37 @@ class BookmarkStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = WriterLock(path.with_name(path.name + ".lock"))
-        # The window reads on its thread and re-attaches bookmarks on a worker thread.
-        self._mutex = threading.RLock()
-        self._bookmarks: dict[str, Bookmark] = {}
-        self._loaded_mtime: int | None = None
-        self.warning: str | None = None
+        self._file = RecordFile(
+            path,
+            "bookmarks",
+            FORMAT_VERSION,
+            Bookmark.from_json,
+            Bookmark.to_json,
+            key=lambda b: b.id,
+            order=lambda b: b.created,
+        )
+
+    @property
+    def warning(self) -> str | None:
+        """What happened to a damaged bookmarks file, once (the window shows it)."""
+        return self._file.warning
+
+    @warning.setter
+    def warning(self, value: str | None) -> None:
+        self._file.warning = value
 
     # reading
     def all(self) -> list[Bookmark]:
         """Every bookmark, newest first."""
-        self._refresh()
-        return sorted(self._bookmarks.values(), key=lambda b: b.created, reverse=True)
+        return sorted(self._file.records().values(), key=lambda b: b.created, reverse=True)
 
     def get(self, article_id: str) -> Bookmark | None:
         """The bookmark of an article, or None."""
-        self._refresh()
-        return self._bookmarks.get(article_id)
+        return self._file.records().get(article_id)
 
     def ids(self) -> frozenset[str]:
         """The ids of every bookmarked article."""
-        self._refresh()
-        return frozenset(self._bookmarks)
+        return frozenset(self._file.records())
 
     def ids_with_tag(self, tag: str) -> frozenset[str]:
         """The ids of the bookmarks carrying a tag (case-insensitive)."""
@@ -138,7 +141,7 @@ class BookmarkStore:
     # changing
     def put(self, bookmark: Bookmark) -> None:
         """Add or replace a bookmark."""
-        with self._editing() as bookmarks:
+        with self._file.editing() as bookmarks:
             previous = bookmarks.get(bookmark.id)
             if previous is not None:
                 bookmark = replace(
@@ -150,7 +153,7 @@ class BookmarkStore:
 
     def remove(self, article_id: str) -> bool:
         """Remove a bookmark; False if there was none."""
-        with self._editing() as bookmarks:
+        with self._file.editing() as bookmarks:
             return bookmarks.pop(article_id, None) is not None
 
     def reattach(self, library: Library) -> int:
@@ -158,7 +161,7 @@ class BookmarkStore:
         if all(library.has_article(bookmark.id) for bookmark in self.all()):
             return 0  # the usual case: a cheap look-up each, no lock, no write
         fixed = 0
-        with self._editing() as bookmarks:
+        with self._file.editing() as bookmarks:
             for bookmark in list(bookmarks.values()):
                 if library.has_article(bookmark.id):
                     continue
@@ -174,7 +177,7 @@ class BookmarkStore:
     # import and export
     def export_json(self) -> str:
         """Every bookmark as the JSON that `import_json` reads back."""
-        return json.dumps(self._document(list(reversed(self.all()))), ensure_ascii=False, indent=2)
+        return self._file.document(list(reversed(self.all())))
 
     def export_csv(self) -> str:
         """Every bookmark as CSV (one row each; tags separated by commas)."""
@@ -225,10 +228,10 @@ class BookmarkStore:
             BookmarkFileError: the text is not a bookmarks export.
         """
         try:
-            incoming = [Bookmark.from_json(item) for item in _parse_document(text)]
+            incoming = self._file.parse_document(text)
         except (ValueError, KeyError, TypeError) as error:
             raise BookmarkFileError(f"Not a Reading Room bookmarks export: {error}") from error
-        with self._editing() as bookmarks:
+        with self._file.editing() as bookmarks:
             for bookmark in incoming:
                 existing = bookmarks.get(bookmark.id)
                 if existing is not None:
@@ -239,90 +242,3 @@ class BookmarkStore:
                     )
                 bookmarks[bookmark.id] = bookmark
         return len(incoming)
-
-    # storage
-    @staticmethod
-    def _document(bookmarks: list[Bookmark]) -> dict[str, Any]:
-        return {"version": FORMAT_VERSION, "bookmarks": [b.to_json() for b in bookmarks]}
-
-    def _refresh(self) -> None:
-        with self._mutex:
-            self._refresh_locked()
-
-    def _refresh_locked(self) -> None:
-        try:
-            mtime = self.path.stat().st_mtime_ns
-        except FileNotFoundError:
-            self._bookmarks, self._loaded_mtime = {}, None
-            return
-        if mtime != self._loaded_mtime:
-            self._bookmarks = self._load()
-            self._loaded_mtime = mtime
-
-    def _load(self) -> dict[str, Bookmark]:
-        try:
-            items = _parse_document(self.path.read_text(encoding="utf-8"))
-            return {b.id: b for b in (Bookmark.from_json(item) for item in items)}
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            return self._recover(error)
-
-    def _recover(self, error: Exception) -> dict[str, Bookmark]:
-        """Set a damaged file aside and fall back on the backup."""
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
-        self.path.replace(aside)
-        backup = self.path.with_name(self.path.name + ".bak")
-        try:
-            items = _parse_document(backup.read_text(encoding="utf-8"))
-            bookmarks = {b.id: b for b in (Bookmark.from_json(item) for item in items)}
-            atomic_write(
-                self.path,
-                json.dumps(self._document(list(bookmarks.values())), ensure_ascii=False, indent=2),
-            )
-            self.warning = (
-                f"The bookmarks file was damaged ({error}). It was kept as {aside.name}, "
-                f"and the previous version ({len(bookmarks)} bookmarks) was restored."
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            bookmarks = {}
-            self.warning = (
-                f"The bookmarks file was damaged ({error}) and there is no usable backup. "
-                f"It was kept as {aside.name}; nothing was deleted."
-            )
-        return bookmarks
-
-    @contextmanager
-    def _editing(self) -> Iterator[dict[str, Bookmark]]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._mutex:
-            yield from self._edit_locked()
-
-    def _edit_locked(self) -> Iterator[dict[str, Bookmark]]:
-        self._lock.acquire()
-        try:
-            self._loaded_mtime = None
-            self._refresh()
-            bookmarks = dict(self._bookmarks)
-            yield bookmarks
-            if bookmarks == self._bookmarks:
-                return  # nothing changed: keep the file, and its backup, as they are
-            ordered = sorted(bookmarks.values(), key=lambda b: b.created)
-            atomic_write(
-                self.path,
-                json.dumps(self._document(ordered), ensure_ascii=False, indent=2) + "\n",
-                backup=True,
-            )
-            self._bookmarks = bookmarks
-            self._loaded_mtime = self.path.stat().st_mtime_ns
-        finally:
-            self._lock.release()
-
-
-def _parse_document(text: str) -> list[dict[str, Any]]:
-    data = json.loads(text)
-    if isinstance(data, dict) and isinstance(data.get("bookmarks"), list):
-        version = data.get("version", 1)
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            raise ValueError(f"written by a newer Reading Room (format {version})")
-        return [item for item in data["bookmarks"] if isinstance(item, dict)]
-    raise ValueError("no bookmarks list")

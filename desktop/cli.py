@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from types import FrameType
 
-from desktop import __version__, cli_bookmarks, cli_stories
+from desktop import __version__, cli_bookmarks, cli_saved, cli_stories
 from desktop.bookmark_query import split_bookmark_terms
 from desktop.bookmarks import BookmarkStore
 from desktop.cli_output import (
@@ -25,7 +25,7 @@ from desktop.cli_output import (
     format_sync_report,
 )
 from desktop.paths import BASEDIR_ENV, AppPaths
-from desktop.periods import format_timeline, is_period
+from desktop.periods import format_timeline, period_argument
 from index import Filters, Library, LockBusyError, SearchRequest, SortOrder
 
 EXIT_OK = 0
@@ -46,6 +46,7 @@ SUBCOMMANDS = (
     "stories",
     "related",
     "diff",
+    "saved",
     "install-desktop",
     "uninstall-desktop",
 )
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="YYYY[-MM]",
-        type=_period,
+        type=period_argument,
         help="only this year or month (published, else the file's date)",
     )
     search.add_argument(
@@ -123,20 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     problems.add_argument("--json", action="store_true", help="machine-readable output")
     cli_bookmarks.add_parsers(commands)
     cli_stories.add_parsers(commands)
+    cli_saved.add_parsers(commands)
     commands.add_parser(
         "install-desktop", help="add Reading Room to the application menu (XDG directories)"
     )
     commands.add_parser("uninstall-desktop", help="remove what install-desktop added")
     return parser
-
-
-def _period(text: str) -> str:
-    """A `--period` value: a year or a month."""
-    if not is_period(text):
-        raise argparse.ArgumentTypeError(
-            f"expected a year (2022) or a month (2022-03), not {text!r}"
-        )
-    return text
 
 
 @contextmanager
@@ -317,6 +310,7 @@ COMMANDS: dict[str, CommandFunction] = {
     "stories": cli_stories.cmd_stories,
     "related": cli_stories.cmd_related,
     "diff": cli_stories.cmd_diff,
+    "saved": cli_saved.cmd_saved,
     "install-desktop": lambda _library, args: _cmd_desktop(args, install=True),
     "uninstall-desktop": lambda _library, args: _cmd_desktop(args, install=False),
 }

@@ -82,6 +82,24 @@ class FilterBar(QWidget):
             periods=(self.period,) if self.period else (),
         )
 
+    def apply(self, filters: Filters, sort: SortOrder) -> None:
+        """Show a saved search's filters and sort order, without announcing them."""
+        self.set_sort(sort)
+        wanted = {
+            "source": filters.sources[0] if filters.sources else None,
+            "year": str(filters.years[0]) if filters.years else None,
+            "folder": filters.folders[0] if filters.folders else None,
+        }
+        for name, combo in self.facet_combos.items():
+            value = wanted[name]
+            combo.blockSignals(True)
+            if value is not None and combo.findData(value) < 0:
+                combo.addItem(value, value)
+            combo.setCurrentIndex(max(0, combo.findData(value)) if value else 0)
+            combo.setEnabled(combo.count() > 1)
+            combo.blockSignals(False)
+        self.period = filters.periods[0] if filters.periods else ""
+
     def set_period(self, period: str) -> None:
         """Filter by a period of the timeline ("" for all dates)."""
         if period != self.period:

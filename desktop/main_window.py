@@ -46,6 +46,8 @@ from desktop.reader import MAX_READER_CHARS
 from desktop.reader_panel import ReaderPanel
 from desktop.results_delegate import ResultDelegate
 from desktop.results_model import ResultsModel
+from desktop.saved_panel import SavedSearchesPanel
+from desktop.saved_searches import SavedSearch, SavedSearchStore, new_counts
 from desktop.search_bar import SearchBar
 from desktop.search_controller import SearchController
 from desktop.session import LibrarySession
@@ -106,8 +108,10 @@ class MainWindow(QMainWindow):
         pool: QThreadPool,
         indexing: IndexingController,
         watcher: FolderWatcher,
+        saved: SavedSearchStore,
     ) -> None:
         super().__init__()
+        self.saved = saved
         self.session = session
         self.bookmarks = bookmarks
         self.settings = settings
@@ -138,6 +142,7 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         self._restore_state()
         self._refresh_bookmarks()
+        self._refresh_saved()
         self._update_library_state()
         self._update_article_actions()
 
@@ -222,6 +227,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.bookmarks_dock)
         self.bookmarks_dock.hide()
 
+        self.saved_panel = SavedSearchesPanel(self)
+        self.saved_dock = QDockWidget("Saved Searches", self)
+        self.saved_dock.setObjectName("SavedSearchesDock")
+        self.saved_dock.setWidget(self.saved_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.saved_dock)
+        self.saved_dock.hide()
+
         self.status_label = QLabel(self)
         self.status_label.setAccessibleName("Status")
         self.status_label.setTextFormat(Qt.TextFormat.RichText)
@@ -256,7 +268,7 @@ class MainWindow(QMainWindow):
         view_menu = menus.addMenu("&View")
         view_menu.addActions([a.zoom_in, a.zoom_out, a.zoom_reset])
         view_menu.addSeparator()
-        view_menu.addAction(a.show_bookmarks)
+        view_menu.addActions([a.show_bookmarks, a.show_saved])
         view_menu.addSeparator()
         themes = QActionGroup(self)
         for action in (a.theme_system, a.theme_light, a.theme_dark):
@@ -270,6 +282,8 @@ class MainWindow(QMainWindow):
         bookmarks_menu.addActions([a.toggle_bookmark, a.edit_bookmark])
         bookmarks_menu.addSeparator()
         bookmarks_menu.addActions([a.export_bookmarks, a.import_bookmarks])
+        bookmarks_menu.addSeparator()
+        bookmarks_menu.addActions([a.save_search, a.show_saved])
         help_menu = menus.addMenu("&Help")
         help_menu.addActions([a.syntax_help, a.about])
         # Shortcuts work wherever the focus is, menus or not.
@@ -316,6 +330,12 @@ class MainWindow(QMainWindow):
         self.bookmarks_panel.edit_requested.connect(self.edit_bookmark)
         self.bookmarks_panel.remove_requested.connect(self._remove_bookmark)
         self.bookmarks_dock.visibilityChanged.connect(a.show_bookmarks.setChecked)
+        self.saved_dock.visibilityChanged.connect(a.show_saved.setChecked)
+        self.saved_panel.open_requested.connect(self.open_saved_search)
+        self.saved_panel.save_requested.connect(self.save_search)
+        self.saved_panel.remove_requested.connect(self._remove_saved_search)
+        a.save_search.triggered.connect(self.save_search)
+        a.show_saved.toggled.connect(self.saved_dock.setVisible)
 
         a.add_folder.triggered.connect(self.add_folder)
         a.remove_folder.triggered.connect(self.remove_folder)
@@ -484,6 +504,7 @@ class MainWindow(QMainWindow):
     def _on_reattached(self, count: object) -> None:
         if isinstance(count, int) and count:
             self._refresh_bookmarks()
+        self._refresh_saved()
 
     def _on_index_failed(self, message: str) -> None:
         self.status_label.setText(html.escape(message))
@@ -803,6 +824,73 @@ class MainWindow(QMainWindow):
         if self.bookmarks.warning:
             warning, self.bookmarks.warning = self.bookmarks.warning, None
             QTimer.singleShot(0, lambda: QMessageBox.warning(self, "Bookmarks", warning))
+
+    # saved searches
+    def save_search(self, name: str | None = None) -> bool:
+        """Save the current query, filters and sort under a name (asked for when not given)."""
+        if name is None:
+            suggested = self.search.query.strip()[:60]
+            name, ok = QInputDialog.getText(self, "Save Search", "Name:", text=suggested)
+            if not ok:
+                return False
+        filters = self.filter_bar.filters()
+        search = SavedSearch(
+            name=name,
+            query=self.search.query,
+            sort=SortOrder(self.filter_bar.sort_combo.currentData()).value,
+            sources=filters.sources,
+            years=filters.years,
+            folders=filters.folders,
+            periods=filters.periods,
+        )
+        try:
+            self.saved.save(search)
+        except (OSError, ValueError) as error:
+            QMessageBox.warning(self, "Save Search", f"The search could not be saved: {error}")
+            return False
+        self.saved_dock.show()
+        self._refresh_saved()
+        return True
+
+    def open_saved_search(self, name: str) -> None:
+        """Run a saved search in the window; its new articles now count as seen."""
+        search = self.saved.get(name)
+        if search is None:
+            return
+        self.filter_bar.apply(search.filters, SortOrder(search.sort))
+        self.search.set_sort(SortOrder(search.sort))
+        self.search.set_filters(self.filter_bar.filters())
+        self.search_bar.set_text(search.query)
+        self.search.search_now()
+        try:
+            self.saved.mark_opened(search.name)
+        except OSError as error:
+            self.status_label.setText(html.escape(f"Could not note the search as seen: {error}"))
+        self._refresh_saved()
+
+    def _remove_saved_search(self, name: str) -> None:
+        try:
+            self.saved.remove(name)
+        except OSError as error:
+            QMessageBox.warning(self, "Saved Searches", f"Could not remove it: {error}")
+        self._refresh_saved()
+
+    def _refresh_saved(self) -> None:
+        """List the saved searches now, and their counts of new articles once counted."""
+        searches = self.saved.all()
+        self.saved_panel.show_searches(searches, None)
+        if self.saved.warning:
+            warning, self.saved.warning = self.saved.warning, None
+            QTimer.singleShot(0, lambda: QMessageBox.warning(self, "Saved Searches", warning))
+        if not searches:
+            return
+        library, bookmarks = self.session.current, self.bookmarks
+
+        def show(counts: object) -> None:
+            if isinstance(counts, dict):
+                self.saved_panel.show_searches(self.saved.all(), counts)
+
+        self._run(lambda: new_counts(searches, library, bookmarks), show)
 
     # plumbing
     def _run(self, function: Callable[[], object], on_done: Callable[[object], None]) -> None:

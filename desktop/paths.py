@@ -52,3 +52,8 @@ class AppPaths:
     def bookmarks(self) -> Path:
         """The bookmarks file."""
         return self.data / "bookmarks.json"
+
+    @property
+    def saved_searches(self) -> Path:
+        """The saved searches file."""
+        return self.data / "saved-searches.json"

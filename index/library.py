@@ -350,6 +350,26 @@ class Library:
             problems = self._catalog.problems()
         return [replace(p, path=str(key_to_path(p.path))) for p in problems]
 
+    def count_arrived(self, request: SearchRequest, since: float) -> int:
+        """How many articles a search matches that were first indexed after `since` (epoch s)."""
+        with self._catalog_lock:
+            arrived = self._catalog.arrived_since(since)
+        allowed = request.filters.only_ids
+        ids = arrived if allowed is None else arrived & allowed
+        if not ids:
+            return 0
+        narrowed = replace(
+            request,
+            filters=replace(request.filters, only_ids=frozenset(ids)),
+            offset=0,
+            limit=1,
+            snippets=0,
+            facets=False,
+            suggest=False,
+            collapse=False,
+        )
+        return self.search(narrowed).total
+
     # stories and related articles
     def _stories(self, searcher: Searcher) -> StoryMap:
         """The stories by document number, for a searcher (cached per index and story state)."""
