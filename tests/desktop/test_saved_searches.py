@@ -119,12 +119,13 @@ def test_save_a_search_in_the_window_and_run_it_again(
     qtbot.waitUntil(lambda: window.search.query == "football", timeout=WAIT_MS)
     item = window.saved_panel.list.item(0)
     window.saved_panel.list.itemActivated.emit(item)
+
+    def first_folder() -> str | None:
+        hit = window.results_model.hit(0)
+        return None if hit is None else hit.folder
+
     qtbot.waitUntil(
-        lambda: (
-            window.search.query == "election"
-            and window.results_model.hit(0) is not None
-            and window.results_model.hit(0).folder == "bbc/politics"
-        ),  # type: ignore[union-attr]
+        lambda: window.search.query == "election" and first_folder() == "bbc/politics",
         timeout=WAIT_MS,
     )
     assert window.filter_bar.filters().folders == ("bbc/politics",)
