@@ -21,6 +21,7 @@ class WindowActions:
     print_article: QAction
     print_preview: QAction
     export_pdf: QAction
+    export_list: QAction
     quit: QAction
     copy: QAction
     find: QAction
@@ -72,6 +73,12 @@ def build_actions(parent: QWidget) -> WindowActions:
         print_article=_action(parent, "&Print…", "Ctrl+P", "Print the article"),
         print_preview=_action(parent, "Print Pre&view…", "Ctrl+Shift+P", "Preview the printout"),
         export_pdf=_action(parent, "&Export as PDF…", "Ctrl+Shift+E", "Save the article as PDF"),
+        export_list=_action(
+            parent,
+            "Export &Reading List…",
+            "Ctrl+Shift+L",
+            "Selected results or tagged bookmarks as one PDF or HTML file",
+        ),
         quit=_action(parent, "&Quit", "Ctrl+Q"),
         copy=_action(parent, "&Copy", std.Copy),
         find=_action(parent, "&Find in Article…", "Ctrl+F"),

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from desktop.bookmarks import Bookmark, BookmarkFileError, BookmarkStore, normalise_tags
-from index import Article, Library
+from index import Article, Library, SearchRequest
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -17,7 +17,7 @@ EXIT_USAGE = 2
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `bookmarks` and `print` subcommands."""
+    """Add the `bookmarks`, `print` and `reading-list` subcommands."""
     bookmarks = commands.add_parser("bookmarks", help="list, add, remove, export, import bookmarks")
     actions = bookmarks.add_subparsers(dest="bookmarks_action", metavar="ACTION")
     listing = actions.add_parser("list", help="list bookmarks")
@@ -39,6 +39,20 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     printing.add_argument("article", metavar="ID_OR_PATH")
     printing.add_argument("--pdf", type=Path, required=True, metavar="OUT", help="the PDF file")
     printing.add_argument("--highlight", metavar="QUERY", help="keep this query's hits highlighted")
+
+    reading = commands.add_parser(
+        "reading-list",
+        help="write articles as one PDF or HTML file: a cover page with the list, then each one",
+    )
+    chosen = reading.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("--tag", help="every bookmark with this tag")
+    chosen.add_argument("--id", action="append", metavar="ID_OR_PATH", help="this article (repeat)")
+    chosen.add_argument("--query", help="the first hits of this search (see --limit)")
+    reading.add_argument("--limit", type=int, default=20, help="hits of --query (default 20)")
+    reading.add_argument("--title", help="the cover page's title")
+    reading.add_argument(
+        "--output", "-o", type=Path, required=True, help="OUT.pdf for PDF, else one HTML file"
+    )
 
 
 def find_article(library: Library, reference: str) -> Article | None:
@@ -114,18 +128,23 @@ def cmd_bookmarks(library: Library, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _qt_for_printing() -> object:
+    """The Qt application that printing needs (offscreen when there is no display)."""
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([sys.argv[0]])
+
+
 def cmd_print(library: Library, args: argparse.Namespace) -> int:
     """Run `print ID --pdf OUT`."""
     article = find_article(library, args.article)
     if article is None:
         return EXIT_NOT_FOUND
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
+    _app = _qt_for_printing()
     from desktop.printing import export_pdf
 
-    _app = QApplication.instance() or QApplication([sys.argv[0]])
     spans = library.hit_spans(args.highlight, article.text) if args.highlight else []
     try:
         export_pdf(article, args.pdf, spans)
@@ -133,4 +152,36 @@ def cmd_print(library: Library, args: argparse.Namespace) -> int:
         print(f"readingroom: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(f"Wrote {args.pdf}")
+    return EXIT_OK
+
+
+def cmd_reading_list(library: Library, args: argparse.Namespace) -> int:
+    """Run `reading-list (--tag T | --id ID... | --query Q) -o OUT`."""
+    if args.tag:
+        store = BookmarkStore(args.paths.bookmarks)
+        wanted = store.ids_with_tag(args.tag)
+        ids = [b.id for b in reversed(store.all()) if b.id in wanted]  # oldest bookmark first
+        title = args.title or f"Reading list: {args.tag}"
+    elif args.query:
+        request = SearchRequest(args.query, limit=max(1, min(args.limit, 1000)), snippets=0)
+        ids = [hit.id for hit in library.search(request).hits]
+        title = args.title or f"Reading list: {args.query}"
+    else:
+        ids = list(args.id)
+        title = args.title or "Reading list"
+    articles = [a for a in (library.get(i) for i in ids) if a is not None]
+    missing = len(ids) - len(articles)
+    if not articles:
+        print("readingroom: no articles to put in the list", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    _app = _qt_for_printing()
+    from desktop.reading_list import export_reading_list
+
+    try:
+        export_reading_list(title, articles, args.output)
+    except OSError as error:
+        print(f"readingroom: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    note = f" ({missing} no longer in the library, left out)" if missing else ""
+    print(f"Wrote {args.output}: {len(articles)} articles{note}")
     return EXIT_OK

@@ -15,6 +15,7 @@ from PySide6.QtGui import QActionGroup, QCloseEvent, QDesktopServices, QKeySeque
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QFrame,
@@ -44,6 +45,8 @@ from desktop.print_actions import ArticlePrinter
 from desktop.problems_dialog import ProblemsDialog
 from desktop.reader import MAX_READER_CHARS
 from desktop.reader_panel import ReaderPanel
+from desktop.reading_list import export_reading_list
+from desktop.reading_list_dialog import ReadingListDialog
 from desktop.results_delegate import ResultDelegate
 from desktop.results_model import ResultsModel
 from desktop.saved_panel import SavedSearchesPanel
@@ -174,6 +177,8 @@ class MainWindow(QMainWindow):
         self.results_view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.results_view.setWordWrap(True)
         self.results_view.setResizeMode(QListView.ResizeMode.Adjust)
+        # Several results can be selected (Ctrl/Shift+click) for a reading list.
+        self.results_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.empty_label = QLabel(self)
         self.empty_label.setAccessibleName("Results status")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -257,7 +262,7 @@ class MainWindow(QMainWindow):
         file_menu = menus.addMenu("&File")
         file_menu.addActions([a.add_folder, a.remove_folder, a.reindex, a.problems])
         file_menu.addSeparator()
-        file_menu.addActions([a.print_article, a.print_preview, a.export_pdf])
+        file_menu.addActions([a.print_article, a.print_preview, a.export_pdf, a.export_list])
         self.keep_highlights = file_menu.addAction("Keep &Highlights When Printing")
         self.keep_highlights.setCheckable(True)
         self.keep_highlights.setChecked(bool(self.settings.get("print/highlights")))
@@ -335,6 +340,7 @@ class MainWindow(QMainWindow):
         self.saved_panel.save_requested.connect(self.save_search)
         self.saved_panel.remove_requested.connect(self._remove_saved_search)
         a.save_search.triggered.connect(self.save_search)
+        a.export_list.triggered.connect(self.export_reading_list_dialog)
         a.show_saved.toggled.connect(self.saved_dock.setVisible)
 
         a.add_folder.triggered.connect(self.add_folder)
@@ -824,6 +830,49 @@ class MainWindow(QMainWindow):
         if self.bookmarks.warning:
             warning, self.bookmarks.warning = self.bookmarks.warning, None
             QTimer.singleShot(0, lambda: QMessageBox.warning(self, "Bookmarks", warning))
+
+    # reading lists
+    def selected_ids(self) -> list[str]:
+        """The ids of the selected results, in list order."""
+        rows = sorted(index.row() for index in self.results_view.selectionModel().selectedRows())
+        return [hit.id for row in rows if (hit := self.results_model.hit(row)) is not None]
+
+    def export_reading_list_dialog(self) -> None:
+        """Ask what goes in the list and where, then write it (off the GUI thread)."""
+        selected = self.selected_ids()
+        dialog = ReadingListDialog(len(selected), self.bookmarks.tags(), self.search.query, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        tag = dialog.chosen_tag()
+        if tag is not None:
+            wanted = self.bookmarks.ids_with_tag(tag)
+            selected = [b.id for b in reversed(self.bookmarks.all()) if b.id in wanted]
+        safe = "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in dialog.title())
+        suggested = Path.home() / f"{safe.strip()[:80] or 'reading list'}.pdf"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export Reading List", str(suggested), "PDF (*.pdf);;Web page (*.html)"
+        )
+        if path:
+            self.export_reading_list(selected, dialog.title(), Path(path))
+
+    def export_reading_list(self, ids: list[str], title: str, path: Path) -> None:
+        """Write articles as one PDF (a .pdf path) or HTML file; the status line tells."""
+        if path.suffix.lower() not in (".pdf", ".html", ".htm"):
+            path = path.with_suffix(".pdf")
+        library = self.session.current
+
+        def write() -> str:
+            articles = [a for a in (library.get(i) for i in ids) if a is not None]
+            if not articles:
+                return "None of those articles is in the library any more."
+            try:
+                export_reading_list(title, articles, path)
+            except OSError as error:
+                return f"The reading list could not be written: {error}"
+            return f"Wrote {path.name}: {len(articles)} articles."
+
+        self.status_label.setText(html.escape(f"Writing {path.name}…"))
+        self._run(write, lambda message: self.status_label.setText(html.escape(str(message))))
 
     # saved searches
     def save_search(self, name: str | None = None) -> bool:
