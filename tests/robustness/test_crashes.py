@@ -42,7 +42,7 @@ from tests.robustness.conftest import (
 
 WAIT_MS = 120_000
 KILLS = 20
-EVERYTHING = SearchRequest("", limit=5000, facets=False, snippets=0)
+EVERYTHING = SearchRequest("", limit=5000, facets=False, snippets=0, collapse=False)
 
 # An indexing run that commits every 200 articles, so that kills land in commits too.
 KILLABLE_RUN = r"""
@@ -191,12 +191,23 @@ def test_sigkill_at_random_moments_costs_nothing(tmp_path: Path, corpora: Path) 
     assert len(kills) >= KILLS
 
     library = Library(data)
+    fresh = Library(tmp_path / "fresh")
     try:
         report = library.sync()
         assert not report.cancelled
         assert_one_entry_per_file(library, folder)
+        # The stories survived the kills too: the same as a build that was never interrupted.
+        fresh.add_folder(folder)
+        fresh.sync()
+        assert story_paths(library) == story_paths(fresh)
+        assert story_paths(library)  # the corpus has copies: the check is not empty
     finally:
         library.close()
+        fresh.close()
+
+
+def story_paths(library: Library) -> list[list[str]]:
+    return sorted(sorted(v.path for v in story.versions) for story in library.stories())
 
 
 # --- bookmarks ---------------------------------------------------------------------------------
