@@ -33,6 +33,7 @@ SNIPPET_CHARS = 220
 SNIPPET_SURROUND = 70
 SNIPPET_SOURCE_CHARS = 300_000
 SUGGEST_BELOW = 3
+COLLAPSE_SLACK = 10  # ranked beyond the page at first when some matches fold into stories
 MAX_SUGGEST_WORDS = 12
 BODY = "body"
 FACETS = {"source": "source_facet", "year": "year", "folder": "folder_facet"}
@@ -351,35 +352,30 @@ def run_search(
     total = len(matching)
     by_doc = stories.by_doc if request.collapse else {}
     hidden = hidden_versions(matching, by_doc) if by_doc else 0
-    # The collapsed page lies within the first `offset + limit + hidden` of the ranking.
-    limit = max(1, request.offset + request.limit) + hidden
+    wanted = max(1, request.offset + request.limit)
     if cancelled():
         raise SearchCancelledError
     relevance = request.sort == SortOrder.RELEVANCE
     page: list[WhooshHit] = []
     if total:
-        if relevance:
-            collector = _CancellableCollector(searcher.collector(limit=limit), cancelled)
-            searcher.search_with_collector(restricted, collector)
-            results = collector.results()
-        else:  # no scores needed: the matches in the order of their sort keys
-            column, descending = _SORTS[request.sort]
-            keys = _column_of(searcher, column)
-            pick = heapq.nlargest if descending else heapq.nsmallest
-            # Ties keep the article order, as in Whoosh (`heapq` picks are stable).
-            top = pick(limit, sorted(matching), key=keys.__getitem__)
-            results = Results(searcher, restricted, [(keys[d], d) for d in top])
-        results.highlighter = FastHighlighter(
-            fragmenter=highlight.ContextFragmenter(
-                maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND
-            ),
-            formatter=MarkFormatter(),
-        )
-        # (Not `list(results)`: that asks for `len`, which a hand-made `Results` cannot count.)
-        ranked = results[: len(results.top_n)] if hidden else results
-        if hidden:
+        # The collapsed page lies within the first `wanted + hidden` of the ranking, but
+        # ranking that many loses block-max skipping: rank a few more than wanted, and more
+        # only when folded versions leave the page short.
+        limit = wanted + min(hidden, COLLAPSE_SLACK)
+        while True:
+            results = _ranked(searcher, restricted, request.sort, matching, limit, cancelled)
+            if not hidden:
+                ranked = results
+                break
             seen: set[str] = set()
-            ranked = [h for h in ranked if _first_of_story(h.docnum, by_doc, seen)]
+            # `results[:n]`, not `list(results)`: that asks for `len`, which a hand-made
+            # `Results` cannot count.
+            ranked = [
+                h for h in results[: len(results.top_n)] if _first_of_story(h.docnum, by_doc, seen)
+            ]
+            if len(ranked) >= wanted or limit >= wanted + hidden:
+                break
+            limit = min(wanted + hidden, 2 * limit)
         page = ranked[request.offset : request.offset + request.limit]
     if cancelled():
         raise SearchCancelledError
@@ -420,6 +416,33 @@ def run_search(
         hidden=hidden,
         timeline=timeline,
     )
+
+
+def _ranked(
+    searcher: Searcher,
+    restricted: wq.Query,
+    sort: SortOrder,
+    matching: list[int],
+    limit: int,
+    cancelled: Callable[[], bool],
+) -> Results:
+    """The first `limit` matches by relevance (ranked) or by a sort column, with passages."""
+    if sort == SortOrder.RELEVANCE:
+        collector = _CancellableCollector(searcher.collector(limit=limit), cancelled)
+        searcher.search_with_collector(restricted, collector)
+        results = collector.results()
+    else:  # no scores needed: the matches in the order of their sort keys
+        column, descending = _SORTS[sort]
+        keys = _column_of(searcher, column)
+        pick = heapq.nlargest if descending else heapq.nsmallest
+        # Ties keep the article order, as in Whoosh (`heapq` picks are stable).
+        top = pick(limit, sorted(matching), key=keys.__getitem__)
+        results = Results(searcher, restricted, [(keys[d], d) for d in top])
+    results.highlighter = FastHighlighter(
+        fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND),
+        formatter=MarkFormatter(),
+    )
+    return results
 
 
 def _first_of_story(docnum: int, by_doc: dict[int, str], seen: set[str]) -> bool:
