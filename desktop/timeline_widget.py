@@ -93,6 +93,8 @@ class TimelineWidget(QWidget):
             if position == self._focused and self.hasFocus():
                 painter.setPen(palette.color(QPalette.ColorRole.Text))
                 painter.drawRect(column.adjusted(0.5, 0.5, -0.5, -LABEL_HEIGHT - 0.5))
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+        painter.drawLine(QPointF(0, chart - 0.5), QPointF(self.width(), chart - 0.5))  # baseline
         painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
         font = painter.font()
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.8))

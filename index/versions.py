@@ -154,7 +154,10 @@ def differences(old: str, new: str) -> str:
             for was, now in zip(first[a1:a2], second[b1:b2], strict=True):
                 parts.append(_changed_sentence(was, now))
         else:
-            parts.append(_marked("del", "".join(first[a1:a2])))
+            dropped = _marked("del", "".join(first[a1:a2]))
+            if dropped and not dropped[-1].isspace() and b2 > b1:
+                dropped += " "  # the added text must not run on from the struck one
+            parts.append(dropped)
             parts.append(_marked("ins", "".join(second[b1:b2])))
     return "".join(parts).replace("\n", "<br>\n")
 

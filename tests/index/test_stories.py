@@ -200,3 +200,7 @@ def test_differences_mark_what_an_update_changes() -> None:
     assert "<br>" in marked
     assert differences(old, old) == old.replace("\n", "<br>\n")
     assert "&lt;script&gt;" in differences("", "<script>alert(1)</script>")
+    # A rewritten ending: the struck text and the new one stay apart.
+    assert (
+        differences("Old end.", "New end here.") == "<del>Old end.</del> <ins>New end here.</ins>"
+    )
