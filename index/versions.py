@@ -154,11 +154,7 @@ def differences(old: str, new: str) -> str:
             for was, now in zip(first[a1:a2], second[b1:b2], strict=True):
                 parts.append(_changed_sentence(was, now))
         else:
-            dropped = _marked("del", "".join(first[a1:a2]))
-            if dropped and not dropped[-1].isspace() and b2 > b1:
-                dropped += " "  # the added text must not run on from the struck one
-            parts.append(dropped)
-            parts.append(_marked("ins", "".join(second[b1:b2])))
+            parts.append(_replaced("".join(first[a1:a2]), "".join(second[b1:b2])))
     return "".join(parts).replace("\n", "<br>\n")
 
 
@@ -182,11 +178,19 @@ def _marked(tag: str, text: str) -> str:
     return f"{_escape(text[:start])}<{tag}>{_escape(stripped)}</{tag}>{_escape(text[end:])}"
 
 
+def _replaced(old: str, new: str) -> str:
+    """Text struck out, then the text that took its place (kept apart by a space)."""
+    dropped, added = _marked("del", old), _marked("ins", new)
+    if dropped and added and not dropped[-1].isspace():
+        dropped += " "
+    return dropped + added
+
+
 def _changed_sentence(old: str, new: str) -> str:
     first, second = _TOKEN.findall(old), _TOKEN.findall(new)
     matcher = difflib.SequenceMatcher(None, first, second, autojunk=False)
     if matcher.ratio() < SIMILAR_SENTENCE:
-        return _marked("del", old) + _marked("ins", new)
+        return _replaced(old, new)
     parts: list[str] = []
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
         if op == "equal":
