@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.record_file import RecordFile
+from desktop.record_file import RecordFile, RecordStore
 from index import Article, Hit, Library
 
 FORMAT_VERSION = 1
@@ -88,29 +88,21 @@ def normalise_tags(tags: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tag for tag in cleaned if tag))
 
 
-class BookmarkStore:
+class BookmarkStore(RecordStore[Bookmark]):
     """The bookmarks file: load, change, save, export and import."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file = RecordFile(
-            path,
-            "bookmarks",
-            FORMAT_VERSION,
-            Bookmark.from_json,
-            Bookmark.to_json,
-            key=lambda b: b.id,
-            order=lambda b: b.created,
+        super().__init__(
+            RecordFile(
+                path,
+                "bookmarks",
+                FORMAT_VERSION,
+                Bookmark.from_json,
+                Bookmark.to_json,
+                key=lambda b: b.id,
+                order=lambda b: b.created,
+            )
         )
-
-    @property
-    def warning(self) -> str | None:
-        """What happened to a damaged bookmarks file, once (the window shows it)."""
-        return self._file.warning
-
-    @warning.setter
-    def warning(self, value: str | None) -> None:
-        self._file.warning = value
 
     # reading
     def all(self) -> list[Bookmark]:

@@ -135,3 +135,20 @@ class RecordFile(Generic[R]):
                 f"It was kept as {aside.name}; nothing was deleted."
             )
         return records
+
+
+class RecordStore(Generic[R]):
+    """A store kept in a `RecordFile` (bookmarks, saved searches)."""
+
+    def __init__(self, file: RecordFile[R]) -> None:
+        self.path = file.path
+        self._file = file
+
+    @property
+    def warning(self) -> str | None:
+        """What happened to a damaged file, once (the window shows it)."""
+        return self._file.warning
+
+    @warning.setter
+    def warning(self, value: str | None) -> None:
+        self._file.warning = value

@@ -14,7 +14,7 @@ from typing import Any
 
 from desktop.bookmark_query import split_bookmark_terms
 from desktop.bookmarks import BookmarkStore
-from desktop.record_file import RecordFile
+from desktop.record_file import RecordFile, RecordStore
 from index import Filters, Library, SearchRequest, SortOrder
 
 FORMAT_VERSION = 1
@@ -80,29 +80,21 @@ class SavedSearch:
         return " · ".join(parts)
 
 
-class SavedSearchStore:
+class SavedSearchStore(RecordStore[SavedSearch]):
     """The saved searches file."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file = RecordFile(
-            path,
-            "saved_searches",
-            FORMAT_VERSION,
-            SavedSearch.from_json,
-            SavedSearch.to_json,
-            key=lambda s: s.name.casefold(),
-            order=lambda s: s.created,
+        super().__init__(
+            RecordFile(
+                path,
+                "saved_searches",
+                FORMAT_VERSION,
+                SavedSearch.from_json,
+                SavedSearch.to_json,
+                key=lambda s: s.name.casefold(),
+                order=lambda s: s.created,
+            )
         )
-
-    @property
-    def warning(self) -> str | None:
-        """What happened to a damaged file, once (the window shows it)."""
-        return self._file.warning
-
-    @warning.setter
-    def warning(self, value: str | None) -> None:
-        self._file.warning = value
 
     def all(self) -> list[SavedSearch]:
         """Every saved search, by name."""

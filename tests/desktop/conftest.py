@@ -21,15 +21,21 @@ def make_paths(root: Path) -> AppPaths:
     return AppPaths.resolve(root)
 
 
-@pytest.fixture(scope="session")
-def bbc_indexed(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Path:
-    """A base directory whose library is the whole bbc corpus, indexed once per session."""
-    root = tmp_path_factory.mktemp("bbc-base")
+def indexed_base(tmp_path_factory: pytest.TempPathFactory, name: str, *folders: Path) -> Path:
+    """A new base directory whose library holds these folders, indexed."""
+    root = tmp_path_factory.mktemp(name)
     library = Library(make_paths(root).library)
-    library.add_folder(corpora / "bbc")
+    for folder in folders:
+        library.add_folder(folder)
     library.sync()
     library.close()
     return root
+
+
+@pytest.fixture(scope="session")
+def bbc_indexed(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Path:
+    """A base directory whose library is the whole bbc corpus, indexed once per session."""
+    return indexed_base(tmp_path_factory, "bbc-base", corpora / "bbc")
 
 
 @pytest.fixture

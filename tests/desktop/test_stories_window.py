@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 from desktop.main_window import MainWindow
 from desktop.results_delegate import PADDING
 from desktop.results_model import ResultRole
-from index import Library, SearchRequest
-from tests.desktop.conftest import WindowFactory, make_paths
+from index import SearchRequest
+from tests.desktop.conftest import WindowFactory, indexed_base
 from tests.desktop.test_window import WAIT_MS, search_for
 
 
@@ -108,12 +108,7 @@ def test_the_reader_lists_versions_and_related_and_compares(
 @pytest.fixture(scope="module")
 def news_indexed(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Path:
     """A base directory with the saved news pages (dated 2018 and 2019) indexed."""
-    root = tmp_path_factory.mktemp("news-base")
-    library = Library(make_paths(root).library)
-    library.add_folder(corpora / "html-news")
-    library.sync()
-    library.close()
-    return root
+    return indexed_base(tmp_path_factory, "news-base", corpora / "html-news")
 
 
 def test_clicking_a_bar_of_the_timeline_filters_to_its_period(
