@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 from index.models import Problem
-from index.stories import StoryStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,7 +72,6 @@ class Catalog:
         # connection closes; checkpoints cut it back to this limit.
         self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
         self._db.executescript(_SCHEMA)
-        self.stories = StoryStore(self._db)
 
     def checkpoint(self) -> None:
         """Move the write-ahead log into the database and empty it (after a sync)."""
@@ -175,10 +173,8 @@ class Catalog:
         )
 
     def forget_ids(self, article_ids: Iterable[str]) -> None:
-        """Forget when articles arrived, and their sketches (they left the library)."""
-        article_ids = list(article_ids)
+        """Forget when articles arrived (they left the library)."""
         self._db.executemany("DELETE FROM arrivals WHERE id = ?", ((i,) for i in article_ids))
-        self.stories.remove(article_ids)
 
     def arrived_since(self, when: float) -> set[str]:
         """The ids of articles first indexed after a time (seconds since the epoch)."""
@@ -190,9 +186,8 @@ class Catalog:
         self._db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in paths))
 
     def clear_files(self) -> None:
-        """Forget every indexed file and its sketch (for a rebuild); arrival times stay."""
+        """Forget every indexed file (for a rebuild); arrival times stay."""
         self._db.execute("DELETE FROM files")
-        self.stories.clear()
 
     # problems
     def problems(self) -> list[Problem]:

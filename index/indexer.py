@@ -26,7 +26,7 @@ from index.parallel import SegmentWorkers, available_cores, commit_segments
 from index.paths import key_to_path, path_to_key
 from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
-from index.stories import sketch
+from index.stories import StoryStore, sketch
 
 BATCH_DOCS = 5000
 BATCH_SECONDS = 60.0
@@ -35,6 +35,7 @@ PARALLEL_MIN_FILES = 2000
 # Fewer, larger segments search faster (157k: 8 segments 30 ms p50, 4 segments 25 ms); a batch
 # still ends after BATCH_SECONDS, so a crash loses at most a minute of work.
 PARALLEL_BATCH_DOCS = 100_000
+SKETCH_FLUSH = 2000  # sketches stored at a time (not held for a whole batch)
 _HASH_CHUNK = 1024 * 1024
 
 ProgressCallback = Callable[[SyncProgress], None]
@@ -124,15 +125,16 @@ def document_fields(
 class Indexer:
     """One indexing run over a Whoosh index and its catalog. The caller holds the writer lock."""
 
-    def __init__(self, whoosh_index: Index, catalog: Catalog) -> None:
+    def __init__(self, whoosh_index: Index, catalog: Catalog, stories: StoryStore) -> None:
         self._index = whoosh_index
         self._catalog = catalog
+        self._stories = stories
         self._writer: IndexWriter | None = None
         self._workers: SegmentWorkers | None = None
         self._pending_id_deletes: list[str] = []  # deletions a parallel batch commits
         self._pending_files: list[FileRecord] = []
         self._pending_deletes: list[str] = []
-        self._pending_sketches: list[tuple[str, Any, int]] = []  # id, samples, shingles
+        self._pending_sketches: list[tuple[str, bytes, int]] = []  # id, samples, shingles
         self._pending_gone_ids: list[str] = []  # articles that left the library
         self._pending_problems: list[tuple[str, str, str, int, int]] = []
         self._resolved_problems: list[str] = []
@@ -235,12 +237,17 @@ class Indexer:
         report.elapsed_s = time.monotonic() - started
         return report
 
+    def _flush_sketches(self) -> None:
+        """Store the sketches read so far (before their batch: see index/stories.py)."""
+        self._stories.put(self._pending_sketches)
+        self._pending_sketches.clear()
+
     def _group_stories(self) -> None:
         """Link the articles sketched in this run (or an interrupted one) to their versions."""
-        stories = self._catalog.stories
+        stories = self._stories
         if not stories.pending() and not stories.stale():
             return
-        with self._index.searcher() as searcher, self._catalog.transaction():
+        with self._index.searcher() as searcher:
 
             def text_of(article_id: str) -> str | None:
                 fields = searcher.document(id=article_id)
@@ -363,7 +370,10 @@ class Indexer:
             self._writer_now().update_document(**fields)
         else:
             self._writer_now().add_document(**fields)
-        self._pending_sketches.append((article_id, *sketch(article.text)))
+        samples, count = sketch(article.text)
+        self._pending_sketches.append((article_id, samples.tobytes(), count))
+        if len(self._pending_sketches) >= SKETCH_FLUSH:
+            self._flush_sketches()
         self._pending_files.append(
             FileRecord(
                 scanned.key,
@@ -407,20 +417,19 @@ class Indexer:
         if self._workers is not None and (self._workers.pending or self._pending_id_deletes):
             commit_segments(self._index, self._workers.flush(), self._pending_id_deletes)
         self._pending_id_deletes.clear()
+        self._flush_sketches()
         with self._catalog.transaction():
             # Deletes first: a moved file's old path may be someone's new path.
             self._catalog.delete_files(self._pending_deletes)
             self._catalog.put_files(self._pending_files)
             self._catalog.forget_ids(self._pending_gone_ids)
-            for sketched in self._pending_sketches:
-                self._catalog.stories.put(*sketched)
             self._catalog.delete_problems(self._resolved_problems)
             for problem in self._pending_problems:
                 self._catalog.put_problem(*problem)
+        self._stories.remove(self._pending_gone_ids)
         self._pending_files.clear()
         self._pending_deletes.clear()
         self._pending_gone_ids.clear()
-        self._pending_sketches.clear()
         self._pending_problems.clear()
         self._resolved_problems.clear()
         self._batch_docs = 0
@@ -432,7 +441,9 @@ class Indexer:
                 term.decode("utf-8") if isinstance(term, bytes) else term
                 for term in reader.lexicon("id")
             }
-        orphans = indexed - self._catalog.all_ids()
+        known = self._catalog.all_ids()
+        self._stories.prune(known)  # sketches stored before a batch that never landed
+        orphans = indexed - known
         if orphans:
             writer = self._index.writer()
             for article_id in orphans:

@@ -28,6 +28,7 @@ from index.paths import key_to_path, path_to_key
 from index.query import build_parser, expand_fuzzy, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import SearchCancelledError, run_search
+from index.stories import StoryStore
 from index.versions import EMPTY_STORIES, StoryMap, differences, related, story_docnums, summary
 from index.whoosh_fixes import apply as apply_whoosh_fixes
 from index.whoosh_fixes import release_mapped_pages
@@ -48,6 +49,7 @@ class Library:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._index_dir = data_dir / "index"
         self._catalog = Catalog(data_dir / "catalog.sqlite3")
+        self._story_store = StoryStore(data_dir / "stories.sqlite3")
         self._lock = WriterLock(data_dir / "writer.lock")
         self._schema = build_schema()
         self._parser = build_parser(self._schema)
@@ -63,6 +65,7 @@ class Library:
         """Release the index and the catalog."""
         self._drop_searchers()
         self._catalog.close()
+        self._story_store.close()
 
     def release_memory(self) -> int:
         """Give back the index pages searches have read (for an idle window); returns bytes.
@@ -117,10 +120,12 @@ class Library:
         try:
             ix, rebuilt = self._open_for_writing(rebuild)
             folders = [str(key_to_path(f)) for f in self.folders()]
-            report = Indexer(ix, self._catalog).sync(folders, progress, should_cancel)
+            indexer = Indexer(ix, self._catalog, self._story_store)
+            report = indexer.sync(folders, progress, should_cancel)
             report.rebuilt = rebuilt
             with self._catalog_lock:
                 self._catalog.checkpoint()
+            self._story_store.checkpoint()
             return report
         finally:
             self._lock.release()
@@ -155,6 +160,7 @@ class Library:
         ix = whoosh_index.create_in(str(self._index_dir), self._schema)
         with self._catalog.transaction():
             self._catalog.clear_files()
+            self._story_store.clear()
             self._catalog.set_meta("schema_version", str(SCHEMA_VERSION))
             self._catalog.set_meta("dirty", None)
             self._catalog.set_meta("damaged", None)
@@ -373,14 +379,12 @@ class Library:
     # stories and related articles
     def _stories(self, searcher: Searcher) -> StoryMap:
         """The stories by document number, for a searcher (cached per index and story state)."""
-        with self._catalog_lock:
-            version = self._catalog.stories.version()
+        version = self._story_store.version()
         if not version:
             return EMPTY_STORIES
         known_version, story_of = self._story_ids
         if known_version != version:
-            with self._catalog_lock:
-                story_of = self._catalog.stories.story_map()
+            story_of = self._story_store.story_map()
             self._story_ids = (version, story_of)
         return story_docnums(searcher, story_of, version)
 
@@ -389,12 +393,11 @@ class Library:
         searcher = self._searcher()
         if searcher is None:
             return None
-        with self._catalog_lock:
-            name = self._catalog.stories.story_of(article_id)
-            if name is None:
-                return None
-            ids = self._catalog.stories.members(name)
-            shares = self._catalog.stories.links_of(article_id)
+        name = self._story_store.story_of(article_id)
+        if name is None:
+            return None
+        ids = self._story_store.members(name)
+        shares = self._story_store.links_of(article_id)
         versions = [summary(fields) for i in ids if (fields := searcher.document(id=i))]
         versions.sort(key=_by_date)
         return Story(name, tuple(versions), shares)
@@ -404,8 +407,7 @@ class Library:
         searcher = self._searcher()
         if searcher is None:
             return []
-        with self._catalog_lock:
-            found = self._catalog.stories.stories()
+        found = self._story_store.stories()
         stories = []
         for name, ids in found.items():
             versions = [summary(fields) for i in ids if (fields := searcher.document(id=i))]
@@ -422,10 +424,10 @@ class Library:
         docnum = searcher.document_number(id=article_id)
         if docnum is None:
             return []
+        name = self._story_store.story_of(article_id)
+        versions = self._story_store.members(name) if name else []
+        fields = searcher.stored_fields(docnum)
         with self._catalog_lock:
-            name = self._catalog.stories.story_of(article_id)
-            versions = self._catalog.stories.members(name) if name else []
-            fields = searcher.stored_fields(docnum)
             copies = self._catalog.ids_with_hash(fields.get("sha256", ""))
         exclude = {
             d for i in {*versions, *copies} if (d := searcher.document_number(id=i)) is not None

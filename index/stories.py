@@ -16,20 +16,28 @@ phrasing ("said in a statement to the") and is not taken as evidence. Linked
 articles form a story (connected components); a story is named after its
 smallest member id. See docs/decisions/0014-stories.md.
 
-The tables live in the catalog's SQLite file and are written in the catalog's
-transactions, so a crash leaves them consistent with the files indexed.
+The tables live in a SQLite file of their own beside the catalog (so that the
+catalog's file table stays compact for a quick re-sync). A batch's sketches are
+committed before the batch itself: after a crash, an article in the catalog always
+has its sketch, and sketches of articles that never made it are pruned by the
+next run's reconciliation.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import sqlite3
+import threading
 import time
 import zlib
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 SHINGLE_WORDS = 5
 SAMPLE_MODULUS = 16
@@ -41,9 +49,11 @@ SAME_STORY = 0.3  # containment of the shorter article's shingles in the longer 
 # Y"): such a short article joins a story only as an exact copy.
 MIN_STORY_SHINGLES = 40
 BULK_GROUPING = 2000  # more new articles than this: one pass over every sample
+WAL_LIMIT_BYTES = 4 * 1024 * 1024
 _WORD = re.compile(r"\w+")
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sketches (
     doc INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -95,56 +105,106 @@ def containment(first: set[int], second: set[int]) -> float:
 
 
 class StoryStore:
-    """Sketches, links and stories, in the catalog's database (its transactions included)."""
+    """Sketches, links and stories, in their own SQLite file; safe to use from several threads."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-        db.executescript(_SCHEMA)
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+        self._db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
 
-    # writing (inside the catalog's transaction)
-    def put(self, article_id: str, samples: array[int], count: int) -> None:
-        """Store an article's sketch (replacing its old one); it is grouped at the next `group`."""
-        self.remove([article_id])
-        cursor = self._db.execute(
-            "INSERT INTO sketches (id, samples, shingles) VALUES (?, ?, ?)",
-            (article_id, samples.tobytes(), count),
-        )
-        doc = cursor.lastrowid
-        self._db.executemany("INSERT INTO samples VALUES (?, ?)", ((h, doc) for h in samples))
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database and empty it (after a sync)."""
+        with self._lock, contextlib.suppress(sqlite3.OperationalError):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # writing
+    def put(self, sketches: Iterable[tuple[str, bytes, int]]) -> None:
+        """Store articles' sketches (id, samples, shingle count), replacing older ones.
+
+        They are grouped at the next `group`.
+        """
+        with self._transaction():
+            for article_id, samples, count in sketches:
+                self._remove(article_id)
+                cursor = self._db.execute(
+                    "INSERT INTO sketches (id, samples, shingles) VALUES (?, ?, ?)",
+                    (article_id, samples, count),
+                )
+                doc = cursor.lastrowid
+                self._db.executemany(
+                    "INSERT INTO samples VALUES (?, ?)", ((h, doc) for h in array("I", samples))
+                )
 
     def remove(self, article_ids: Iterable[str]) -> None:
         """Forget articles' sketches and links (their stories are redrawn at `group`)."""
-        for article_id in article_ids:
-            row = self._db.execute(
-                "SELECT doc, samples FROM sketches WHERE id = ?", (article_id,)
-            ).fetchone()
-            if row is None:
-                continue
-            doc, blob = row
-            self._db.executemany(
-                "DELETE FROM samples WHERE hash = ? AND doc = ?",
-                ((h, doc) for h in array("I", blob)),
-            )
-            self._db.execute("DELETE FROM links WHERE a = ? OR b = ?", (doc, doc))
-            self._db.execute("DELETE FROM sketches WHERE doc = ?", (doc,))
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('stories_stale', '1')")
+        with self._transaction():
+            for article_id in article_ids:
+                self._remove(article_id)
+
+    def _remove(self, article_id: str) -> None:
+        row = self._db.execute(
+            "SELECT doc, samples FROM sketches WHERE id = ?", (article_id,)
+        ).fetchone()
+        if row is None:
+            return
+        doc, blob = row
+        self._db.executemany(
+            "DELETE FROM samples WHERE hash = ? AND doc = ?",
+            ((h, doc) for h in array("I", blob)),
+        )
+        self._db.execute("DELETE FROM links WHERE a = ?", (doc,))
+        self._db.execute("DELETE FROM links WHERE b = ?", (doc,))
+        self._db.execute("DELETE FROM sketches WHERE doc = ?", (doc,))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('stale', '1')")
+
+    def prune(self, known: set[str]) -> int:
+        """Forget sketches of articles that are not in the library (after a crash); a count."""
+        with self._lock:
+            orphans = [
+                str(row[0])
+                for row in self._db.execute("SELECT id FROM sketches")
+                if row[0] not in known
+            ]
+        self.remove(orphans)
+        return len(orphans)
 
     def clear(self) -> None:
         """Forget everything (for a rebuild)."""
-        self._db.execute("DELETE FROM samples")
-        self._db.execute("DELETE FROM links")
-        self._db.execute("DELETE FROM sketches")
+        with self._transaction():
+            self._db.execute("DELETE FROM samples")
+            self._db.execute("DELETE FROM links")
+            self._db.execute("DELETE FROM sketches")
 
     def stale(self) -> bool:
         """Whether articles left stories since they were last drawn."""
-        row = self._db.execute("SELECT 1 FROM meta WHERE key = 'stories_stale'").fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM meta WHERE key = 'stale'").fetchone()
         return row is not None
 
     def pending(self) -> int:
         """How many sketched articles wait to be grouped."""
-        return int(
-            self._db.execute("SELECT count(*) FROM sketches WHERE grouped = 0").fetchone()[0]
-        )
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM sketches WHERE grouped = 0").fetchone()
+        return int(row[0])
 
     def group(self, text_of: TextOf) -> int:
         """Link the articles sketched since the last call, and redraw the stories.
@@ -152,8 +212,13 @@ class StoryStore:
         `text_of` gives an article's text by id (from the index), to check candidate
         pairs on their full texts. Returns how many articles are in a story.
         """
+        with self._transaction():
+            return self._group(text_of)
+
+    def _group(self, text_of: TextOf) -> int:
         new = dict(self._db.execute("SELECT doc, id FROM sketches WHERE grouped = 0").fetchall())
-        if not new and not self.stale():
+        stale = self._db.execute("SELECT 1 FROM meta WHERE key = 'stale'").fetchone()
+        if not new and stale is None:
             return self._grouped_count()
         if new:
             candidates = (
@@ -168,9 +233,9 @@ class StoryStore:
                 "UPDATE sketches SET grouped = 1 WHERE doc = ?", ((doc,) for doc in new)
             )
         self._redraw()
-        self._db.execute("DELETE FROM meta WHERE key = 'stories_stale'")
+        self._db.execute("DELETE FROM meta WHERE key = 'stale'")
         self._db.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('stories_version', ?)", (str(time.time_ns()),)
+            "INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(time.time_ns()),)
         )
         return self._grouped_count()
 
@@ -231,7 +296,7 @@ class StoryStore:
 
         def shingles_of(doc: int) -> set[int]:
             if doc not in cache:
-                if len(cache) > 2000:
+                if len(cache) > 200:
                     cache.clear()
                 cache[doc] = shingles(text_of(info(doc)[0]) or "")
             return cache[doc]
@@ -297,22 +362,27 @@ class StoryStore:
     # reading
     def version(self) -> str:
         """A name for the stories as last drawn (it changes each time they are)."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'stories_version'").fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         return "" if row is None else str(row[0])
+
+    def _rows(self, sql: str, parameters: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, parameters).fetchall()
 
     def story_of(self, article_id: str) -> str | None:
         """The story an article belongs to, or None when it has no other version."""
-        row = self._db.execute("SELECT story FROM sketches WHERE id = ?", (article_id,)).fetchone()
-        return None if row is None or row[0] is None else str(row[0])
+        rows = self._rows("SELECT story FROM sketches WHERE id = ?", (article_id,))
+        return None if not rows or rows[0][0] is None else str(rows[0][0])
 
     def members(self, story: str) -> list[str]:
         """The ids of a story's articles."""
-        rows = self._db.execute("SELECT id FROM sketches WHERE story = ? ORDER BY id", (story,))
+        rows = self._rows("SELECT id FROM sketches WHERE story = ? ORDER BY id", (story,))
         return [str(row[0]) for row in rows]
 
     def links_of(self, article_id: str) -> dict[str, float]:
         """The articles linked to one directly, with the containment found."""
-        rows = self._db.execute(
+        rows = self._rows(
             """SELECT s.id, l.containment FROM sketches AS me
                JOIN links AS l ON l.a = me.doc OR l.b = me.doc
                JOIN sketches AS s ON s.doc = (CASE WHEN l.a = me.doc THEN l.b ELSE l.a END)
@@ -324,7 +394,7 @@ class StoryStore:
     def stories(self) -> dict[str, list[str]]:
         """Every story with its member ids."""
         found: defaultdict[str, list[str]] = defaultdict(list)
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT story, id FROM sketches WHERE story IS NOT NULL ORDER BY story, id"
         )
         for story, article_id in rows:
@@ -333,5 +403,5 @@ class StoryStore:
 
     def story_map(self) -> dict[str, str]:
         """Article id to story, for every article that has other versions."""
-        rows = self._db.execute("SELECT id, story FROM sketches WHERE story IS NOT NULL")
+        rows = self._rows("SELECT id, story FROM sketches WHERE story IS NOT NULL")
         return {str(row[0]): str(row[1]) for row in rows}

@@ -265,6 +265,9 @@ def test_catalog_log_is_emptied_after_a_sync(corpora: Path, tmp_path: Path) -> N
         assert catalog.stat().st_size > 100 * 1024  # the files' rows are in the database
         assert not log.exists() or log.stat().st_size == 0
         assert library.count() == 401
+        stories_log = catalog.with_name("stories.sqlite3-wal")  # the stories' own file
+        assert catalog.with_name("stories.sqlite3").stat().st_size > 100 * 1024
+        assert not stories_log.exists() or stories_log.stat().st_size == 0
 
 
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
