@@ -31,7 +31,7 @@ from whoosh.index import Index
 from whoosh.writing import NO_MERGE, SegmentWriter
 
 CHUNK_DOCS = 100  # documents sent to a worker in one message
-POOL_MB = 72  # Whoosh's in-memory posting pool of each worker, before it spills to disk
+POOL_MB = 64  # Whoosh's in-memory posting pool of each worker, before it spills to disk
 
 
 class WorkerError(RuntimeError):
