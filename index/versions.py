@@ -22,9 +22,13 @@ from whoosh.searching import Searcher
 from index.models import Hit
 from index.paths import key_to_path
 
-RELATED_TERMS = (
-    30  # key terms of the opened article searched for (bbc: 12 terms 83%, 30 terms 87% same topic)
-)
+# Key terms of the opened article searched for (bbc: 12 terms 83%, 30 terms 87% same topic).
+RELATED_TERMS = 30
+# A term in more than this share of the archive (and more than RELATED_MIN_COMMON articles) is
+# too common to say what an article is about; the terms searched stop at RELATED_POSTINGS.
+RELATED_COMMON_SHARE = 0.25
+RELATED_MIN_COMMON = 500
+RELATED_POSTINGS = 6_000
 _OPENING_CHARS = 220
 
 _DOCNUM_LOCK = threading.Lock()
@@ -122,7 +126,8 @@ def related(
     """
     fields = searcher.stored_fields(docnum)
     text = f"{fields.get('title', '')}\n{fields.get('body', '')}"
-    terms = searcher.key_terms_from_text("body", text, numterms=RELATED_TERMS)
+    candidates = searcher.key_terms_from_text("body", text, numterms=2 * RELATED_TERMS)
+    terms = _affordable(searcher, candidates)
     if not terms:
         return []
     query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in terms])
@@ -130,6 +135,29 @@ def related(
     scores = {hit.docnum: float(hit.score) for hit in results}
     kept = collapse((hit.docnum for hit in results), stories.by_doc)[:limit]
     return [summary(searcher.stored_fields(doc), scores[doc]) for doc in kept]
+
+
+def _affordable(searcher: Searcher, terms: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The key terms to search for, best first, within a budget of postings to rank.
+
+    A word in a large share of the archive ("music", "might") says little about
+    the subject and costs the most to rank (seconds on 150,000 articles): it is
+    left out, and terms stop once their postings add up to the budget.
+    """
+    common = max(RELATED_MIN_COMMON, RELATED_COMMON_SHARE * searcher.doc_count())
+    kept: list[tuple[str, float]] = []
+    postings = 0
+    for word, weight in terms:
+        frequency = searcher.doc_frequency("body", word)
+        if frequency > common:
+            continue
+        if postings + frequency > RELATED_POSTINGS and kept:
+            break
+        kept.append((word, weight))
+        postings += frequency
+        if len(kept) == RELATED_TERMS:
+            break
+    return kept
 
 
 _TOKEN = re.compile(r"\s+|[^\s]+")
