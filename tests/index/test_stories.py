@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from index import Library, SearchRequest, SortOrder
+from index import Library, SearchRequest, SortOrder, versions
 from index.stories import SAME_STORY, containment, shingles, sketch
 from index.versions import differences
 
@@ -204,3 +204,25 @@ def test_differences_mark_what_an_update_changes() -> None:
     assert (
         differences("Old end.", "New end here.") == "<del>Old end.</del> <ins>New end here.</ins>"
     )
+
+
+def test_related_leaves_out_common_words_and_keeps_to_a_budget(
+    bbc_seeds: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What keeps "related" cheap on a large archive: common words out, postings capped."""
+    searcher = bbc_seeds._searcher()
+    assert searcher is not None
+    article = bbc_seeds.get(str(next(iter(story_paths(bbc_seeds)[0]))))
+    assert article is not None
+    candidates = searcher.key_terms_from_text("body", article.text, numterms=60)
+    monkeypatch.setattr(versions, "RELATED_POSTINGS", 300)
+    monkeypatch.setattr(versions, "RELATED_MIN_COMMON", 50)
+    monkeypatch.setattr(versions, "RELATED_COMMON_SHARE", 0.0)
+
+    kept = versions._affordable(searcher, candidates)
+
+    frequencies = [searcher.doc_frequency("body", word) for word, _ in kept]
+    assert kept and all(f <= 50 for f in frequencies)
+    assert sum(frequencies[1:]) <= 300
+    assert [w for w, _ in kept] == [w for w, _ in candidates if w in dict(kept)]  # best first
+    assert len(bbc_seeds.related(article.id, limit=5)) == 5
