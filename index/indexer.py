@@ -19,7 +19,7 @@ from typing import Any
 from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
-from index.catalog import Catalog, FileRecord
+from index.catalog import Catalog, FileRecord, FileRow
 from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, parse_bounded
 from index.models import ParsedArticle, SyncProgress, SyncReport
 from index.parallel import SegmentWorkers, available_cores, commit_segments
@@ -171,15 +171,15 @@ class Indexer:
             report.elapsed_s = time.monotonic() - started
             return report
 
-        known = self._catalog.files()
+        known = self._catalog.file_rows()
         old_problems = self._catalog.problem_paths()
         to_read: list[ScannedFile] = []
         for key, scanned in on_disk.items():
-            record = known.get(key)
+            row = known.get(key)
             stat = (scanned.size, scanned.mtime_ns)
-            if record and (record.size, record.mtime_ns) == stat:
+            if row is not None and (row[3], row[4]) == stat:  # size and mtime_ns
                 report.unchanged += 1
-            elif record is None and old_problems.get(key) == stat:
+            elif row is None and old_problems.get(key) == stat:
                 report.problems += 1  # unchanged and unreadable for good: not read again
             else:
                 to_read.append(scanned)
@@ -187,8 +187,8 @@ class Indexer:
         # change) hides its files; they are kept, not taken for deleted.
         hidden = tuple(p.key + "/" for p in scan_problems if p.is_folder)
         gone = {
-            key: record
-            for key, record in known.items()
+            key: FileRecord._make(row)
+            for key, row in known.items()
             if key not in on_disk and not (key + "/").startswith(hidden)
         }
         gone_by_hash: dict[str, list[FileRecord]] = {}
@@ -198,7 +198,7 @@ class Indexer:
             gone_by_inode[record.inode] = record
         # Every known id counts as taken until the run ends: a vanished file's id is
         # deleted from the index at the end, and must not be given to a new file first.
-        ids_in_use = {record.id for record in known.values()}
+        ids_in_use = {row[1] for row in known.values()}
 
         total = len(to_read)
         if progress is not None:
@@ -258,7 +258,7 @@ class Indexer:
     def _read_all(
         self,
         to_read: list[ScannedFile],
-        known: dict[str, FileRecord],
+        known: dict[str, FileRow],
         gone: dict[str, FileRecord],
         gone_by_hash: dict[str, list[FileRecord]],
         gone_by_inode: dict[int, FileRecord],
@@ -284,12 +284,12 @@ class Indexer:
                 self._pending_problems.append(
                     (scanned.key, scanned.folder, read.reason or "Unreadable", size, mtime)
                 )
-                previous = known.get(scanned.key)
+                previous = _record(known.get(scanned.key))
                 if previous is not None:
                     self._delete(previous)  # it changed into something unreadable
                     ids_in_use.discard(previous.id)
             else:
-                previous = known.get(scanned.key)
+                previous = _record(known.get(scanned.key))
                 moved_from = None
                 if previous is None:
                     moved_from = self._find_move(scanned, read.sha256, gone_by_hash, gone_by_inode)
@@ -449,6 +449,11 @@ class Indexer:
             for article_id in orphans:
                 writer.delete_by_term("id", article_id)
             writer.commit()
+
+
+def _record(row: FileRow | None) -> FileRecord | None:
+    """A catalog row as a record (None stays None)."""
+    return None if row is None else FileRecord._make(row)
 
 
 def _month(date: datetime | None, mtime_ns: int) -> str:
