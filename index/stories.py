@@ -323,7 +323,13 @@ class StoryStore:
                 doc = parent[doc]
             return doc
 
-        for first, second in self._db.execute("SELECT a, b FROM links"):
+        ids: dict[int, str] = {}
+        rows = self._db.execute(
+            """SELECT l.a, sa.id, l.b, sb.id FROM links AS l
+               JOIN sketches AS sa ON sa.doc = l.a JOIN sketches AS sb ON sb.doc = l.b"""
+        )
+        for first, first_id, second, second_id in rows:
+            ids[first], ids[second] = first_id, second_id
             parent.setdefault(first, first)
             parent.setdefault(second, second)
             a, b = root(first), root(second)
@@ -332,7 +338,6 @@ class StoryStore:
         members: defaultdict[int, list[int]] = defaultdict(list)
         for doc in parent:
             members[root(doc)].append(doc)
-        ids = dict(self._ids(parent))
         wanted: dict[int, str] = {}
         for docs in members.values():
             name = min(ids[doc] for doc in docs)
@@ -346,18 +351,6 @@ class StoryStore:
             "UPDATE sketches SET story = ? WHERE doc = ?",
             ((name, doc) for doc, name in wanted.items() if current.get(doc) != name),
         )
-
-    def _ids(self, docs: Iterable[int]) -> Iterator[tuple[int, str]]:
-        chunk: list[int] = []
-        for doc in itertools.chain(docs, [None]):
-            if doc is not None:
-                chunk.append(doc)
-            if len(chunk) >= 500 or (doc is None and chunk):
-                marks = ",".join("?" * len(chunk))
-                yield from self._db.execute(
-                    f"SELECT doc, id FROM sketches WHERE doc IN ({marks})", chunk
-                )
-                chunk = []
 
     # reading
     def version(self) -> str:
