@@ -7,8 +7,6 @@ interrupted run the indexer reconciles the two (see `docs/decisions/0002-*`).
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from index import sqlite
 from index.models import Problem
 
 _SCHEMA = """
@@ -59,26 +58,16 @@ class FileRecord(NamedTuple):
 
 FileRow = tuple[str, str, str, int, int, int, str]
 
-WAL_LIMIT_BYTES = 4 * 1024 * 1024
-
 
 class Catalog:
     """Folders, indexed files and problems, in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        # A sync writes large transactions into the write-ahead log, which then keeps that
-        # size (a second copy of the catalog: 50 MB for 157,595 articles) until the last
-        # connection closes; checkpoints cut it back to this limit.
-        self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-        self._db.executescript(_SCHEMA)
+        self._db = sqlite.connect(path, _SCHEMA)
 
     def checkpoint(self) -> None:
         """Move the write-ahead log into the database and empty it (after a sync)."""
-        with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one will do
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        sqlite.checkpoint(self._db)
 
     def close(self) -> None:
         """Close the database."""
@@ -87,13 +76,8 @@ class Catalog:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes so that they land together or not at all."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with sqlite.transaction(self._db):
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     # meta
     def get_meta(self, key: str) -> str | None:

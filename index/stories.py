@@ -25,10 +25,8 @@ next run's reconciliation.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import re
-import sqlite3
 import threading
 import time
 import zlib
@@ -38,6 +36,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from index import sqlite
 
 SHINGLE_WORDS = 5
 SAMPLE_MODULUS = 16
@@ -49,7 +49,6 @@ SAME_STORY = 0.3  # containment of the shorter article's shingles in the longer 
 # Y"): such a short article joins a story only as an exact copy.
 MIN_STORY_SHINGLES = 40
 BULK_GROUPING = 2000  # more new articles than this: one pass over every sample
-WAL_LIMIT_BYTES = 4 * 1024 * 1024
 _WORD = re.compile(r"\w+")
 
 _SCHEMA = """
@@ -108,11 +107,7 @@ class StoryStore:
     """Sketches, links and stories, in their own SQLite file; safe to use from several threads."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
-        self._db.executescript(_SCHEMA)
+        self._db = sqlite.connect(path, _SCHEMA)
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -122,19 +117,13 @@ class StoryStore:
 
     def checkpoint(self) -> None:
         """Move the write-ahead log into the database and empty it (after a sync)."""
-        with self._lock, contextlib.suppress(sqlite3.OperationalError):
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with self._lock:
+            sqlite.checkpoint(self._db)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, sqlite.transaction(self._db):
+            yield
 
     # writing
     def put(self, sketches: Iterable[tuple[str, bytes, int]]) -> None:
