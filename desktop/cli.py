@@ -236,10 +236,12 @@ def _cmd_show(library: Library, args: argparse.Namespace) -> int:
     article = cli_bookmarks.find_article(library, args.article)
     if article is None:
         return EXIT_NOT_FOUND
+    story = library.story(article.id)
+    versions = [v.id for v in story.versions if v.id != article.id] if story else []
     if args.json:
-        print(json.dumps(article.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps({**article.to_json(), "versions": versions}, ensure_ascii=False, indent=2))
     else:
-        print(format_article(article))
+        print(format_article(article, versions))
     return EXIT_OK
 
 

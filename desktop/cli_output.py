@@ -8,6 +8,7 @@ import os
 import re
 import textwrap
 import time
+from collections.abc import Sequence
 from typing import TextIO
 
 from tqdm import tqdm
@@ -84,8 +85,8 @@ def format_hit_lines(
     return lines
 
 
-def format_article(article: Article) -> str:
-    """One article for people: a header, then the text."""
+def format_article(article: Article, versions: Sequence[str] = ()) -> str:
+    """One article for people: a header (its other versions too), then the text."""
     lines = [article.title, "=" * min(len(article.title), 78)]
     for label, value in (
         ("Outlet", article.source),
@@ -96,6 +97,7 @@ def format_article(article: Article) -> str:
         ("Id", article.id),
         ("Words", str(article.words)),
         ("Copies", ", ".join(article.copies) if article.copies else None),
+        ("Versions", ", ".join(versions) if versions else None),
     ):
         if value:
             lines.append(f"{label + ':':8} {value}")

@@ -136,6 +136,11 @@ def test_show_by_id_and_path(seeded: Path) -> None:
     assert by_path["id"] == hit["id"]
     human = run(seeded, "show", hit["id"])
     assert human.stdout.startswith("'Dancing With The Stars'") and "Taylor Sakellis" in human.stdout
+    # The other seed is another version of the same story.
+    other = json.loads(run(seeded, "search", "chmerkovskiy", "--all-versions", "--json").stdout)
+    other_id = next(h["id"] for h in other["hits"] if h["id"] != hit["id"])
+    assert by_id["versions"] == [other_id]
+    assert f"Versions: {other_id}" in human.stdout
     missing = run(seeded, "show", "no-such-article")
     assert missing.returncode == 1 and "no article" in missing.stderr
 
