@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import random
 import statistics
 import sys
@@ -53,7 +54,7 @@ def report(library: Library, sample: int, seed: int) -> None:
     for story in topics:
         print("   ", [f"{v.folder}: {v.title}" for v in story.versions])
 
-    identical = {frozenset(p) for g in groups for p in _pairs(sorted(g))}
+    identical = {frozenset(p) for g in groups for p in itertools.combinations(sorted(g), 2)}
     linked = []
     for story in stories:
         for version in story.versions:
@@ -94,10 +95,6 @@ def report(library: Library, sample: int, seed: int) -> None:
         f"{statistics.mean(shares_same):.1%} over {len(shares_same)} bbc articles; "
         f"{statistics.median(timings):.0f} ms median, {max(timings):.0f} ms max per look-up"
     )
-
-
-def _pairs(items: list[str]) -> list[tuple[str, str]]:
-    return [(a, b) for i, a in enumerate(items) for b in items[i + 1 :]]
 
 
 def main() -> None:

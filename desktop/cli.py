@@ -17,6 +17,7 @@ from types import FrameType
 from desktop import __version__, cli_bookmarks, cli_saved, cli_stories
 from desktop.bookmark_query import split_bookmark_terms
 from desktop.bookmarks import BookmarkStore
+from desktop.cli_filters import add_filter_arguments
 from desktop.cli_output import (
     JsonProgress,
     ProgressPrinter,
@@ -25,7 +26,7 @@ from desktop.cli_output import (
     format_sync_report,
 )
 from desktop.paths import BASEDIR_ENV, AppPaths
-from desktop.periods import format_timeline, period_argument
+from desktop.periods import format_timeline
 from index import Filters, Library, LockBusyError, SearchRequest, SortOrder
 
 EXIT_OK = 0
@@ -88,20 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = commands.add_parser("search", help="search the library")
     search.add_argument("words", nargs="+", metavar="QUERY")
-    search.add_argument("--sort", choices=[s.value for s in SortOrder], default="relevance")
     search.add_argument("--limit", type=int, default=10, help="how many hits (default 10)")
     search.add_argument("--offset", type=int, default=0, help="skip this many hits first")
-    search.add_argument("--source", action="append", default=[], help="only this outlet")
-    search.add_argument("--year", action="append", type=int, default=[], help="only this year")
-    search.add_argument("--folder", action="append", default=[], help="only this folder")
-    search.add_argument(
-        "--period",
-        action="append",
-        default=[],
-        metavar="YYYY[-MM]",
-        type=period_argument,
-        help="only this year or month (published, else the file's date)",
-    )
+    add_filter_arguments(search)
     search.add_argument(
         "--timeline", action="store_true", help="also print the matches by month (or year)"
     )

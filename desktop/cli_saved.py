@@ -8,10 +8,10 @@ import sys
 from dataclasses import replace
 
 from desktop.bookmarks import BookmarkStore
+from desktop.cli_filters import add_filter_arguments
 from desktop.cli_output import format_results
-from desktop.periods import period_argument
 from desktop.saved_searches import SavedSearch, SavedSearchStore, new_counts, request_for
-from index import Library, SortOrder
+from index import Library
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
@@ -28,13 +28,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add = actions.add_parser("add", help="save a search under a name")
     add.add_argument("name")
     add.add_argument("words", nargs="*", metavar="QUERY")
-    add.add_argument("--sort", choices=[s.value for s in SortOrder], default="relevance")
-    add.add_argument("--source", action="append", default=[], help="only this outlet")
-    add.add_argument("--year", action="append", type=int, default=[], help="only this year")
-    add.add_argument("--folder", action="append", default=[], help="only this folder")
-    add.add_argument(
-        "--period", action="append", type=period_argument, default=[], metavar="YYYY[-MM]"
-    )
+    add_filter_arguments(add)
     run = actions.add_parser("run", help="run a saved search (its new articles count as seen)")
     run.add_argument("name")
     run.add_argument("--limit", type=int, default=10, help="how many hits (default 10)")

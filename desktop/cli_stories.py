@@ -10,12 +10,10 @@ import sys
 
 from desktop import cli_bookmarks
 from desktop.cli_output import format_hit_lines
-from index import Library, Story
+from index import Library, Story, differences, restyle
 
 EXIT_OK = 0
 EXIT_NOT_FOUND = 1
-_DEL = re.compile(r"<del>(.*?)</del>", re.DOTALL)
-_INS = re.compile(r"<ins>(.*?)</ins>", re.DOTALL)
 _BREAK = re.compile(r"<br>\n?")
 
 
@@ -104,10 +102,7 @@ def cmd_diff(library: Library, args: argparse.Namespace) -> int:
     new = cli_bookmarks.find_article(library, args.new) if old else None
     if old is None or new is None:
         return EXIT_NOT_FOUND
-    marked = library.differences(old.id, new.id) or ""
-    text = _BREAK.sub("\n", marked)
-    text = _DEL.sub(lambda m: f"[-{m.group(1)}-]", text)
-    text = _INS.sub(lambda m: f"{{+{m.group(1)}+}}", text)
+    text = restyle(_BREAK.sub("\n", differences(old.text, new.text)), "{{+{}+}}", "[-{}-]")
     print(f"--- {old.title} ({old.id})\n+++ {new.title} ({new.id})\n")
     print(html.unescape(text))
     return EXIT_OK

@@ -60,7 +60,7 @@ from desktop.theme import apply_theme
 from desktop.timeline_widget import TimelineWidget
 from desktop.watcher import FolderWatcher
 from desktop.workers import Job
-from index import Article, Hit, SearchResult, SortOrder, Story, SyncReport
+from index import Article, Hit, SearchResult, SortOrder, Story, SyncReport, differences
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -670,25 +670,23 @@ class MainWindow(QMainWindow):
 
         self._run(lambda: library.story(hit.id), show)
 
-    def compare_with(self, other_id: str) -> None:
+    def compare_with(self, old: Hit) -> None:
         """Show what the article in the reader changes in another version of its story."""
         article = self.current_article()
         if article is None:
             return
         library = self.session.current
 
-        def show(found: object) -> None:
-            if not isinstance(found, tuple) or found[1] is None:
+        def show(marked: object) -> None:
+            if not isinstance(marked, str):
                 self.status_label.setText("That version is no longer in the library.")
                 return
-            old, marked = found
             self.compare_dialog = CompareDialog(old, article.title, marked, self)
             self.compare_dialog.show()
 
-        def load() -> tuple[Hit | None, str | None]:
-            story = library.story(article.id)
-            old = next((v for v in story.versions if v.id == other_id), None) if story else None
-            return old, library.differences(other_id, article.id)
+        def load() -> str | None:
+            previous = library.get(old.id)
+            return None if previous is None else differences(previous.text, article.text)
 
         self._run(load, show)
 
@@ -907,10 +905,8 @@ class MainWindow(QMainWindow):
         if search is None:
             return
         self.filter_bar.apply(search.filters, SortOrder(search.sort))
-        self.search.set_sort(SortOrder(search.sort))
-        self.search.set_filters(self.filter_bar.filters())
-        self.search_bar.set_text(search.query)
-        self.search.search_now()
+        self.search_bar.show_query(search.query)
+        self.search.set_search(search.query, SortOrder(search.sort), self.filter_bar.filters())
         try:
             self.saved.mark_opened(search.name)
         except OSError as error:
@@ -937,7 +933,7 @@ class MainWindow(QMainWindow):
 
         def show(counts: object) -> None:
             if isinstance(counts, dict):
-                self.saved_panel.show_searches(self.saved.all(), counts)
+                self.saved_panel.show_searches(searches, counts)
 
         self._run(lambda: new_counts(searches, library, bookmarks), show)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 from dataclasses import dataclass
 
@@ -27,15 +26,6 @@ class Bar:
 def is_period(text: str) -> bool:
     """Whether a text names a year ("2022") or a month ("2022-03")."""
     return bool(_PERIOD.match(text))
-
-
-def period_argument(text: str) -> str:
-    """A command line's period argument: a year or a month, else a usage error."""
-    if not is_period(text):
-        raise argparse.ArgumentTypeError(
-            f"expected a year (2022) or a month (2022-03), not {text!r}"
-        )
-    return text
 
 
 def period_label(period: str) -> str:

@@ -26,8 +26,8 @@ body { font-family: "DejaVu Serif", Georgia, serif; max-width: 46em; margin: 2em
 table.citation td { padding: 1px 8px 1px 0; vertical-align: top; }
 ol.contents li { margin-bottom: 0.4em; }
 .meta { color: #555; }
-section.article { margin-top: 3em; }
-@media print { section.article { page-break-before: always; margin-top: 0; } }
+div.article { margin-top: 3em; }
+@media print { div.article { page-break-before: always; margin-top: 0; } }
 """
 
 
@@ -74,11 +74,7 @@ def reading_list_html(
 ) -> str:
     """The reading list as one standalone HTML file."""
     made_on = made_on or datetime.now()
-    sections = "".join(
-        f'<section class="article" id="article-{number}">'
-        f"{article_html(article, printed_on=made_on)}</section>"
-        for number, article in enumerate(articles, start=1)
-    )
+    sections = _sections(articles, made_on, page_breaks=False)  # the style sheet breaks pages
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8"/>'

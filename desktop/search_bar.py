@@ -139,6 +139,12 @@ class SearchBar(QWidget):
         """Put a query in the box (it searches like typing does)."""
         self.edit.setText(text)
 
+    def show_query(self, text: str) -> None:
+        """Put a query in the box without announcing it (its search is under way already)."""
+        self.edit.blockSignals(True)
+        self.edit.setText(text)
+        self.edit.blockSignals(False)
+
     def show_result(self, result: SearchResult) -> None:
         """Say what the search found."""
         self._suggestion = result.suggestion

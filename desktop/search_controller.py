@@ -120,6 +120,14 @@ class SearchController(QObject):
         self._filters = filters
         self.search_now()
 
+    def set_search(self, query: str, sort: SortOrder, filters: Filters) -> None:
+        """Change query, sort order and filters together (a saved search) and search once."""
+        self._query, self._sort, self._filters = query, sort, filters
+        self._typing = False
+        self._timer.stop()
+        self._respell_timer.stop()
+        self.search_now()
+
     def set_bookmarked_only(self, only: bool) -> None:
         """Show bookmarked articles only, or all."""
         self._bookmarked_only = only

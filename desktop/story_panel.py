@@ -7,7 +7,6 @@ be opened, or compared with the article in the reader (`CompareDialog`).
 from __future__ import annotations
 
 import html
-import re
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,9 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.results_model import hit_meta
-from index import Hit, Story
+from index import Hit, Story, restyle
 
 _ID = Qt.ItemDataRole.UserRole + 1
+_HIT = Qt.ItemDataRole.UserRole + 2
 INS_STYLE = "background-color: #c8f0c8; color: #0b3d0b;"
 DEL_STYLE = "color: #a01010; text-decoration: line-through;"
 
@@ -35,6 +35,7 @@ def _item(hit: Hit, note: str = "") -> QListWidgetItem:
     meta = hit_meta(hit)
     item = QListWidgetItem(f"{hit.title or '(untitled)'}\n{meta}{note}")
     item.setData(_ID, hit.id)
+    item.setData(_HIT, hit)
     item.setToolTip(html.escape(hit.path))
     return item
 
@@ -44,11 +45,11 @@ class StoryPanel(QWidget):
 
     Signals:
         open_requested(str): open this article in the reader.
-        compare_requested(str): compare this version with the article in the reader.
+        compare_requested(object): compare this version (a `Hit`) with the article in the reader.
     """
 
     open_requested = Signal(str)
-    compare_requested = Signal(str)
+    compare_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,7 +88,7 @@ class StoryPanel(QWidget):
     def _compare(self) -> None:
         item = self.versions.currentItem()
         if item is not None:
-            self.compare_requested.emit(item.data(_ID))
+            self.compare_requested.emit(item.data(_HIT))
 
     def show_lists(self, story: Story | None, related: list[Hit], opened_id: str) -> None:
         """Fill both lists for the article in the reader (None and [] empty them)."""
@@ -111,27 +112,24 @@ class StoryPanel(QWidget):
         self.related.setVisible(bool(related))
 
 
-_INS = re.compile(r"<ins>(.*?)</ins>", re.DOTALL)
-_DEL = re.compile(r"<del>(.*?)</del>", re.DOTALL)
-
-
 def styled_differences(marked: str) -> str:
     """`<ins>`/`<del>` as spans Qt's rich text can show (it has no styles for those tags)."""
-    marked = _INS.sub(lambda m: f'<span style="{INS_STYLE}">{m.group(1)}</span>', marked)
-    return _DEL.sub(lambda m: f'<span style="{DEL_STYLE}">{m.group(1)}</span>', marked)
+    return restyle(
+        marked, f'<span style="{INS_STYLE}">{{}}</span>', f'<span style="{DEL_STYLE}">{{}}</span>'
+    )
 
 
 class CompareDialog(QDialog):
     """What one version changes in another: added words marked green, dropped ones struck out."""
 
-    def __init__(self, old: Hit | None, new_title: str, marked: str, parent: QWidget) -> None:
+    def __init__(self, old: Hit, new_title: str, marked: str, parent: QWidget) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare versions")
         self.resize(760, 640)
         heading = QLabel(self)
         heading.setTextFormat(Qt.TextFormat.RichText)
         heading.setWordWrap(True)
-        old_title = html.escape(old.title if old else "")
+        old_title = html.escape(old.title)
         heading.setText(
             f"<b>{html.escape(new_title)}</b><br>compared with <b>{old_title}</b>: "
             f'<span style="{INS_STYLE}">added</span> · <span style="{DEL_STYLE}">dropped</span>'

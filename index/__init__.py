@@ -18,6 +18,7 @@ from index.models import (
     SyncProgress,
     SyncReport,
 )
+from index.versions import differences, restyle
 
 __all__ = [
     "Article",
@@ -32,4 +33,6 @@ __all__ = [
     "Story",
     "SyncProgress",
     "SyncReport",
+    "differences",
+    "restyle",
 ]

@@ -29,7 +29,7 @@ from index.query import build_parser, expand_fuzzy, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import SearchCancelledError, run_search
 from index.stories import StoryStore
-from index.versions import EMPTY_STORIES, StoryMap, differences, related, story_docnums, summary
+from index.versions import EMPTY_STORIES, StoryMap, related, story_docnums, summary
 from index.whoosh_fixes import apply as apply_whoosh_fixes
 from index.whoosh_fixes import release_mapped_pages
 
@@ -433,13 +433,6 @@ class Library:
             d for i in {*versions, *copies} if (d := searcher.document_number(id=i)) is not None
         }
         return related(searcher, docnum, exclude, limit, self._stories(searcher))
-
-    def differences(self, old_id: str, new_id: str) -> str | None:
-        """The text of `new_id` as HTML, marking what it adds to and drops from `old_id`."""
-        old, new = self.get(old_id), self.get(new_id)
-        if old is None or new is None:
-            return None
-        return differences(old.text, new.text)
 
 
 def _by_date(hit: Hit) -> tuple[bool, datetime, str]:

@@ -12,7 +12,6 @@ from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from whoosh import collectors, columns, highlight
@@ -24,10 +23,9 @@ from whoosh.searching import Results, Searcher
 from index.analysis import FastHighlighter, FastText
 from index.counting import matching_docnums
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
-from index.paths import key_to_path
 from index.phrases import with_fast_phrases
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
-from index.versions import EMPTY_STORIES, StoryMap, hidden_versions
+from index.versions import EMPTY_STORIES, StoryMap, collapse, hidden_versions, opening, summary
 
 SNIPPET_CHARS = 220
 SNIPPET_SURROUND = 70
@@ -201,9 +199,7 @@ def _snippets(hit: WhooshHit, count: int, in_body: bool) -> tuple[str, ...]:
     text = hit.highlights("body", text=body[:SNIPPET_SOURCE_CHARS], top=count) if in_body else ""
     if text:
         return tuple(part.strip() for part in text.split(_SEPARATOR) if part.strip())
-    # The opening of the article (callers mark passages with ellipses themselves).
-    opening = body[:SNIPPET_CHARS].rsplit(" ", 1)[0] if len(body) > SNIPPET_CHARS else body
-    return (html.escape(" ".join(opening.split()), quote=False),)
+    return (opening(body),)
 
 
 def _searches(query: wq.Query, fieldname: str) -> bool:
@@ -213,23 +209,13 @@ def _searches(query: wq.Query, fieldname: str) -> bool:
 
 
 def _to_hit(hit: WhooshHit, snippets: int, in_title: bool, in_body: bool, relevance: bool) -> Hit:
-    fields = hit.fields()
-    date = fields.get("date")
-    title_html = (
-        _TITLE_HIGHLIGHTER.highlight_hit(hit, "title") if in_title else ""
-    ) or html.escape(fields.get("title", ""), quote=False)
-    return Hit(
-        id=fields["id"],
-        path=str(key_to_path(fields["path"])),
-        folder=fields.get("folder_facet", ""),
-        title=fields.get("title", ""),
-        source=fields.get("source") or None,
-        author=fields.get("author") or None,
-        date=date if isinstance(date, datetime) else None,
-        score=float(hit.score) if relevance and isinstance(hit.score, int | float) else None,
+    score = float(hit.score) if relevance and isinstance(hit.score, int | float) else None
+    listed = summary(hit.fields(), score)
+    title = _TITLE_HIGHLIGHTER.highlight_hit(hit, "title") if in_title else ""
+    return replace(
+        listed,
         snippets=_snippets(hit, snippets, in_body) if snippets else (),
-        title_html=title_html,
-        sha256=fields.get("sha256", ""),
+        title_html=title or listed.title_html,
     )
 
 
@@ -367,12 +353,11 @@ def run_search(
             if not hidden:
                 ranked = results
                 break
-            seen: set[str] = set()
             # `results[:n]`, not `list(results)`: that asks for `len`, which a hand-made
             # `Results` cannot count.
-            ranked = [
-                h for h in results[: len(results.top_n)] if _first_of_story(h.docnum, by_doc, seen)
-            ]
+            top = results[: len(results.top_n)]
+            firsts = set(collapse((h.docnum for h in top), by_doc))
+            ranked = [h for h in top if h.docnum in firsts]
             if len(ranked) >= wanted or limit >= wanted + hidden:
                 break
             limit = min(wanted + hidden, 2 * limit)
@@ -443,17 +428,6 @@ def _ranked(
         formatter=MarkFormatter(),
     )
     return results
-
-
-def _first_of_story(docnum: int, by_doc: dict[int, str], seen: set[str]) -> bool:
-    """Whether a ranked article is the first of its story so far (or has no other versions)."""
-    story = by_doc.get(docnum)
-    if story is None:
-        return True
-    if story in seen:
-        return False
-    seen.add(story)
-    return True
 
 
 def _with_story(searcher: Searcher, hit: Hit, whoosh_hit: WhooshHit, stories: StoryMap) -> Hit:

@@ -195,42 +195,34 @@ class StoryStore:
             row = self._db.execute("SELECT count(*) FROM sketches WHERE grouped = 0").fetchone()
         return int(row[0])
 
-    def group(self, text_of: TextOf) -> int:
+    def group(self, text_of: TextOf) -> None:
         """Link the articles sketched since the last call, and redraw the stories.
 
         `text_of` gives an article's text by id (from the index), to check candidate
-        pairs on their full texts. Returns how many articles are in a story.
+        pairs on their full texts.
         """
         with self._transaction():
-            return self._group(text_of)
-
-    def _group(self, text_of: TextOf) -> int:
-        new = dict(self._db.execute("SELECT doc, id FROM sketches WHERE grouped = 0").fetchall())
-        stale = self._db.execute("SELECT 1 FROM meta WHERE key = 'stale'").fetchone()
-        if not new and stale is None:
-            return self._grouped_count()
-        if new:
-            candidates = (
-                self._candidates_bulk(set(new))
-                if len(new) > BULK_GROUPING
-                else self._candidates_of(set(new))
+            new = dict(self._db.execute("SELECT doc, id FROM sketches WHERE grouped = 0"))
+            if not new and not self.stale():
+                return
+            if new:
+                candidates = (
+                    self._candidates_bulk(set(new))
+                    if len(new) > BULK_GROUPING
+                    else self._candidates_of(set(new))
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO links VALUES (?, ?, ?)",
+                    self._verified(candidates, text_of),
+                )
+                self._db.executemany(
+                    "UPDATE sketches SET grouped = 1 WHERE doc = ?", ((doc,) for doc in new)
+                )
+            self._redraw()
+            self._db.execute("DELETE FROM meta WHERE key = 'stale'")
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(time.time_ns()),)
             )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO links VALUES (?, ?, ?)", self._verified(candidates, text_of)
-            )
-            self._db.executemany(
-                "UPDATE sketches SET grouped = 1 WHERE doc = ?", ((doc,) for doc in new)
-            )
-        self._redraw()
-        self._db.execute("DELETE FROM meta WHERE key = 'stale'")
-        self._db.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(time.time_ns()),)
-        )
-        return self._grouped_count()
-
-    def _grouped_count(self) -> int:
-        row = self._db.execute("SELECT count(*) FROM sketches WHERE story IS NOT NULL").fetchone()
-        return int(row[0])
 
     def _candidates_of(self, new: set[int]) -> Counter[tuple[int, int]]:
         """Pairs (with how many samples they share) that involve a new article: by look-up."""

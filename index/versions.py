@@ -31,7 +31,7 @@ RELATED_TERMS = 30
 RELATED_COMMON_SHARE = 0.05
 RELATED_MIN_COMMON = 500
 RELATED_POSTINGS = 3_000
-_OPENING_CHARS = 220
+OPENING_CHARS = 220  # a passage's length, as search passages are
 
 _DOCNUM_LOCK = threading.Lock()
 _DOCNUM_CACHE: dict[tuple[tuple[str, ...], str], StoryMap] = {}
@@ -94,10 +94,15 @@ def collapse(ranked: Iterable[int], stories: Mapping[int, str]) -> list[int]:
     return kept
 
 
+def opening(body: str) -> str:
+    """An article's first words as an HTML passage (no ellipses: callers add them)."""
+    start = body[:OPENING_CHARS].rsplit(" ", 1)[0] if len(body) > OPENING_CHARS else body
+    return html.escape(" ".join(start.split()), quote=False)
+
+
 def summary(fields: Mapping[str, Any], score: float | None = None) -> Hit:
     """An article as a list shows it: its metadata and its opening words."""
-    body = str(fields.get("body", ""))
-    opening = body[:_OPENING_CHARS].rsplit(" ", 1)[0] if len(body) > _OPENING_CHARS else body
+    first_words = opening(str(fields.get("body", "")))
     date = fields.get("date")
     title = str(fields.get("title", ""))
     return Hit(
@@ -109,7 +114,7 @@ def summary(fields: Mapping[str, Any], score: float | None = None) -> Hit:
         author=fields.get("author") or None,
         date=date if isinstance(date, datetime) else None,
         score=score,
-        snippets=(html.escape(" ".join(opening.split()), quote=False),) if opening else (),
+        snippets=(first_words,) if first_words else (),
         title_html=html.escape(title, quote=False),
         sha256=fields.get("sha256", ""),
     )
@@ -235,9 +240,11 @@ def _changed_sentence(old: str, new: str) -> str:
     return "".join(parts)
 
 
-def same_text_share(old: str, new: str) -> float:
-    """How much of the two texts' words are the same (0 to 1), for "92% the same"."""
-    first, second = old.split()[:MAX_DIFF_TOKENS], new.split()[:MAX_DIFF_TOKENS]
-    if not first and not second:
-        return 1.0
-    return difflib.SequenceMatcher(None, first, second, autojunk=False).ratio()
+_INS = re.compile(r"<ins>(.*?)</ins>", re.DOTALL)
+_DEL = re.compile(r"<del>(.*?)</del>", re.DOTALL)
+
+
+def restyle(marked: str, added: str, dropped: str) -> str:
+    """The `<ins>` and `<del>` of `differences` written another way: "{}" stands for the text."""
+    marked = _INS.sub(lambda m: added.format(m.group(1)), marked)
+    return _DEL.sub(lambda m: dropped.format(m.group(1)), marked)
