@@ -227,6 +227,8 @@ class Indexer:
             if self._workers is not None:
                 self._workers.close()
                 self._workers = None
+        if not report.cancelled:
+            self._sketch_missing()
         self._group_stories()
         with self._catalog.transaction():
             if not report.cancelled:
@@ -241,6 +243,25 @@ class Indexer:
         """Store the sketches read so far (before their batch: see index/stories.py)."""
         self._stories.put(self._pending_sketches)
         self._pending_sketches.clear()
+
+    def _sketch_missing(self) -> None:
+        """Sketch indexed articles the stories do not know (their file was lost or replaced).
+
+        The stories are derived data: a deleted or emptied `stories.sqlite3` is refilled
+        from the texts in the index, without reading the files again.
+        """
+        if self._stories.count() == self._catalog.count_files():
+            return  # the usual case, told by two counts (the id sets take 0.3 s on 157k)
+        missing = self._catalog.all_ids() - self._stories.ids()
+        with self._index.searcher() as searcher:
+            for article_id in sorted(missing):
+                fields = searcher.document(id=article_id)
+                if fields is not None:
+                    samples, count = sketch(str(fields.get("body", "")))
+                    self._pending_sketches.append((article_id, samples.tobytes(), count))
+                    if len(self._pending_sketches) >= SKETCH_FLUSH:
+                        self._flush_sketches()
+        self._flush_sketches()
 
     def _group_stories(self) -> None:
         """Link the articles sketched in this run (or an interrupted one) to their versions."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sqlite3
 import threading
 import time
 import zlib
@@ -107,7 +108,14 @@ class StoryStore:
     """Sketches, links and stories, in their own SQLite file; safe to use from several threads."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite.connect(path, _SCHEMA)
+        try:
+            self._db = sqlite.connect(path, _SCHEMA)
+        except sqlite3.DatabaseError:
+            # Derived data: a damaged file is set aside and the next sync sketches afresh.
+            path.replace(path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}"))
+            for log in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                log.unlink(missing_ok=True)
+            self._db = sqlite.connect(path, _SCHEMA)
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -167,12 +175,7 @@ class StoryStore:
 
     def prune(self, known: set[str]) -> int:
         """Forget sketches of articles that are not in the library (after a crash); a count."""
-        with self._lock:
-            orphans = [
-                str(row[0])
-                for row in self._db.execute("SELECT id FROM sketches")
-                if row[0] not in known
-            ]
+        orphans = self.ids() - known
         self.remove(orphans)
         return len(orphans)
 
@@ -188,6 +191,16 @@ class StoryStore:
         with self._lock:
             row = self._db.execute("SELECT 1 FROM meta WHERE key = 'stale'").fetchone()
         return row is not None
+
+    def count(self) -> int:
+        """How many articles are sketched."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM sketches").fetchone()[0])
+
+    def ids(self) -> set[str]:
+        """The ids of every sketched article."""
+        with self._lock:
+            return {str(row[0]) for row in self._db.execute("SELECT id FROM sketches")}
 
     def pending(self) -> int:
         """How many sketched articles wait to be grouped."""

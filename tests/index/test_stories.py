@@ -226,3 +226,32 @@ def test_related_leaves_out_common_words_and_keeps_to_a_budget(
     assert sum(frequencies[1:]) <= 300
     assert [w for w, _ in kept] == [w for w, _ in candidates if w in dict(kept)]  # best first
     assert len(bbc_seeds.related(article.id, limit=5)) == 5
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage"])
+def test_lost_or_damaged_stories_are_sketched_again(
+    tmp_path: Path, corpora: Path, damage: str
+) -> None:
+    """The stories' file is derived data: the next sync rebuilds it from the index."""
+    data = tmp_path / "data"
+    library = Library(data)
+    library.add_folder(corpora / "seeds")
+    library.sync()
+    before = story_paths(library)
+    library.close()
+    stories = data / "stories.sqlite3"
+    for leftover in data.glob("stories.sqlite3*"):
+        leftover.unlink()
+    if damage == "garbage":
+        stories.write_bytes(b"not a database at all" * 100)
+
+    library = Library(data)
+    try:
+        assert library.stories() == []
+        report = library.sync()
+        assert report.changed == 0  # no file was read again
+        assert story_paths(library) == before and len(before) == 1
+    finally:
+        library.close()
+    if damage == "garbage":
+        assert len(list(data.glob("stories.sqlite3.damaged-*"))) == 1
