@@ -11,10 +11,14 @@ only. `tests/index/test_counting.py` holds the answers to Whoosh's own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query.wrappers import ConstantScoreQuery, WeightingQuery
+from whoosh.reading import SegmentReader
 from whoosh.searching import Searcher
 
 from index.phrases import phrase_docs, posting_docs
@@ -22,59 +26,89 @@ from index.phrases import phrase_docs, posting_docs
 # Past this many expected matches per candidate, an AND looks the candidates up instead.
 SKIP_RATIO = 16
 
+# Posting blocks decoded while counting, (ids, weights) per block, by segment reader and
+# word: ranking the same words reads them from here (decoding them is most of its cost).
+Blocks = dict[tuple[int, str, bytes], list[tuple[Sequence[int], Sequence[float]]]]
+
 
 def matching_docnums(searcher: Searcher, query: wq.Query) -> list[int]:
     """The (index-wide) numbers of the documents that match `query`, deleted ones left out."""
+    return index_wide(searcher, segment_docsets(searcher, query))
+
+
+def segment_docsets(
+    searcher: Searcher, query: wq.Query, memo: Blocks | None = None
+) -> list[set[int]]:
+    """Each segment's documents that match `query` (numbered within the segment).
+
+    With `memo`, the posting blocks read whole are kept in it (see `Blocks`).
+    """
     if searcher.doc_count_all() == 0:
         return []  # an index with no segment yet has no postings to read
     leaves = searcher.subsearchers or [(searcher, 0)]
+    return [docset(leaf, query, memo) for leaf, _offset in leaves]
+
+
+def index_wide(searcher: Searcher, docsets: list[set[int]]) -> list[int]:
+    """The documents of `segment_docsets`, numbered across the index."""
+    leaves = searcher.subsearchers or [(searcher, 0)]
     found: list[int] = []
-    for leaf, offset in leaves:
-        docs = _docset(leaf, query)
+    for (_leaf, offset), docs in zip(leaves, docsets, strict=False):
         found.extend(docs if offset == 0 else (docnum + offset for docnum in docs))
     return found
 
 
-def _docset(searcher: Searcher, query: wq.Query) -> set[int]:
-    """The documents of one segment matching `query`."""
+def docset(searcher: Searcher, query: wq.Query, memo: Blocks | None = None) -> set[int]:
+    """The documents of one segment matching `query`.
+
+    With `memo`, the posting blocks read whole are kept in it for the ranking.
+    """
     if isinstance(query, wq.Term):
-        return _term_docs(searcher, query.fieldname, query.text)
+        return _term_docs(searcher, query.fieldname, query.text, memo)
     if type(query) is wq.Or and query.subqueries and not query.minmatch:
         found: set[int] = set()
         for child in query.subqueries:
-            found |= _docset(searcher, child)
+            found |= docset(searcher, child, memo)
         return found
     if type(query) is wq.And and query.subqueries:  # not its subclasses (Ordered)
         reader = searcher.reader()
         sized = sorted(
             (child.estimate_size(reader), n, child) for n, child in enumerate(query.subqueries)
         )
-        found = _docset(searcher, sized[0][2])
+        found = docset(searcher, sized[0][2], memo)
         for estimate, _n, child in sized[1:]:
             if not found:
                 break
             if estimate > SKIP_RATIO * len(found):
                 found = _keep_matching(searcher, child, found)  # few candidates: look them up
             else:
-                found &= _docset(searcher, child)
+                found &= docset(searcher, child, memo)
         return found
     if type(query) is wq.AndNot:
-        return _docset(searcher, query.a) - _docset(searcher, query.b)
+        return docset(searcher, query.a, memo) - docset(searcher, query.b, memo)
     if type(query) is wq.AndMaybe:  # the optional side changes scores only
-        return _docset(searcher, query.a)
+        return docset(searcher, query.a, memo)
     if type(query) is wq.Require:
-        return _docset(searcher, query.a) & _docset(searcher, query.b)
+        return docset(searcher, query.a, memo) & docset(searcher, query.b, memo)
     if type(query) in (ConstantScoreQuery, WeightingQuery):
-        return _docset(searcher, query.child)  # ConstantScoreQuery, boosts
+        return docset(searcher, query.child, memo)  # ConstantScoreQuery, boosts
     if isinstance(query, wq.Phrase):
         return set(phrase_docs(searcher, query))
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
         return set()
+    if type(query) is wq.Every and query.fieldname in (None, "", "*"):
+        reader = searcher.reader()
+        if not isinstance(reader, SegmentReader):
+            return set(reader.all_doc_ids())
+        everything = set(range(reader.doc_count_all()))
+        if reader.has_deletions():
+            everything.difference_update(reader.deleted_docs_set)
+        return everything
     if type(query) in (wq.Prefix, wq.Wildcard) and query.field():
         reader = searcher.reader()
         found = set()
         for btext in query._btexts(reader):
-            found |= _term_docs(searcher, query.field(), btext)
+            found |= _term_docs(searcher, query.field(), btext, memo)
         return found
     return set(query.docs(searcher))  # phrases, ranges, NOT, everything: Whoosh's own way
 
@@ -95,7 +129,9 @@ def _keep_matching(searcher: Searcher, query: wq.Query, candidates: set[int]) ->
     return kept
 
 
-def _term_docs(searcher: Searcher, fieldname: str, text: Any) -> set[int]:
+def _term_docs(
+    searcher: Searcher, fieldname: str, text: Any, memo: Blocks | None = None
+) -> set[int]:
     schema = searcher.schema
     if fieldname not in schema:
         return set()
@@ -106,4 +142,23 @@ def _term_docs(searcher: Searcher, fieldname: str, text: Any) -> set[int]:
     reader = searcher.reader()
     if (fieldname, btext) not in reader:
         return set()
-    return posting_docs(reader.postings(fieldname, btext))
+    postings = reader.postings(fieldname, btext)
+    leaf = postings.child if isinstance(postings, FilterMatcher) else postings
+    if memo is None or not isinstance(leaf, W3LeafMatcher):
+        return posting_docs(postings)
+    blocks = memo[block_key(reader, fieldname, btext)] = []
+    found: set[int] = set()
+    while leaf.is_active():
+        leaf._read_ids()
+        leaf._read_weights()
+        blocks.append((leaf._ids, leaf._weights))
+        found.update(leaf._ids)
+        leaf._next_block()
+    if postings is not leaf and postings._exclude:
+        found.difference_update(postings._ids)  # deleted documents
+    return found
+
+
+def block_key(reader: Any, fieldname: str, btext: bytes) -> tuple[int, str, bytes]:
+    """Where a segment's posting blocks for a word are kept in a `Blocks` memo."""
+    return id(reader), fieldname, btext

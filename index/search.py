@@ -21,10 +21,11 @@ from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results, Searcher
 
 from index.analysis import FastHighlighter, FastText
-from index.counting import matching_docnums
+from index.counting import Blocks, index_wide, matching_docnums, segment_docsets
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.phrases import with_fast_phrases
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
+from index.ranking import ranked
 from index.versions import EMPTY_STORIES, StoryMap, collapse, hidden_versions, opening, summary
 
 SNIPPET_CHARS = 220
@@ -334,7 +335,9 @@ def run_search(
     # The matching articles are found first, without scoring (index/counting.py); then,
     # if there are any, only the page asked for is ranked, which lets Whoosh skip blocks
     # of postings that cannot make it (block-max scoring).
-    matching = matching_docnums(searcher, restricted)
+    memo: Blocks = {}  # posting blocks read while counting, for the ranking
+    per_segment = segment_docsets(searcher, restricted, memo)
+    matching = index_wide(searcher, per_segment)
     total = len(matching)
     by_doc = stories.by_doc if request.collapse else {}
     hidden = hidden_versions(matching, by_doc) if by_doc else 0
@@ -349,7 +352,9 @@ def run_search(
         # only when folded versions leave the page short.
         limit = wanted + min(hidden, COLLAPSE_SLACK)
         while True:
-            results = _ranked(searcher, restricted, request.sort, matching, limit, cancelled)
+            results = _ranked(
+                searcher, restricted, request.sort, per_segment, limit, cancelled, memo
+            )
             if not hidden:
                 ranked = results
                 break
@@ -407,16 +412,27 @@ def _ranked(
     searcher: Searcher,
     restricted: wq.Query,
     sort: SortOrder,
-    matching: list[int],
+    per_segment: list[set[int]],
     limit: int,
     cancelled: Callable[[], bool],
+    memo: Blocks,
 ) -> Results:
     """The first `limit` matches by relevance (ranked) or by a sort column, with passages."""
+
+    def check() -> None:
+        if cancelled():
+            raise SearchCancelledError
+
     if sort == SortOrder.RELEVANCE:
-        collector = _CancellableCollector(searcher.collector(limit=limit), cancelled)
-        searcher.search_with_collector(restricted, collector)
-        results = collector.results()
+        best = ranked(searcher, restricted, per_segment, limit, check, memo)
+        if best is not None:
+            results = Results(searcher, restricted, best)
+        else:  # a query only Whoosh can rank
+            collector = _CancellableCollector(searcher.collector(limit=limit), cancelled)
+            searcher.search_with_collector(restricted, collector)
+            results = collector.results()
     else:  # no scores needed: the matches in the order of their sort keys
+        matching = index_wide(searcher, per_segment)
         column, descending = _SORTS[sort]
         keys = _column_of(searcher, column)
         pick = heapq.nlargest if descending else heapq.nsmallest
