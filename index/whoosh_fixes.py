@@ -115,6 +115,14 @@ class _MapReader:
         self._pos = max(start, end)
         return bytes(self._map[start:end])
 
+    def peek(self, size: int = 0) -> memoryview:
+        """The bytes from the position on, without moving it and without copying them.
+
+        Python's unpickler reads ahead with this when a file has it: a posting block's
+        header is then one read, not one for each of its parts.
+        """
+        return memoryview(self._map)[self._pos : min(self._end, self._pos + max(size, 1))]
+
     def readinto(self, buffer: Any) -> int:
         data = self.read(len(buffer))
         buffer[: len(data)] = data
