@@ -26,9 +26,21 @@ from index.phrases import phrase_docs, posting_docs
 # Past this many expected matches per candidate, an AND looks the candidates up instead.
 SKIP_RATIO = 16
 
-# Posting blocks decoded while counting, (ids, weights) per block, by segment reader and
-# word: ranking the same words reads them from here (decoding them is most of its cost).
-Blocks = dict[tuple[int, str, bytes], list[tuple[Sequence[int], Sequence[float]]]]
+Block = tuple[Sequence[int], Sequence[float]]  # a posting block's document numbers and weights
+
+
+class Memo:
+    """What one search has read already: a query's parts are counted once, postings decoded once.
+
+    `docs` holds each part's documents by segment reader (counting a phrase twice, or
+    the NOT side of a query for the count and again for the ranking, cost as much as
+    the rest of a search); `blocks` holds the posting blocks decoded while counting,
+    by segment reader and word, for the ranking (decoding is most of its cost).
+    """
+
+    def __init__(self) -> None:
+        self.docs: dict[tuple[int, wq.Query], set[int]] = {}
+        self.blocks: dict[tuple[int, str, bytes], list[Block]] = {}
 
 
 def matching_docnums(searcher: Searcher, query: wq.Query) -> list[int]:
@@ -37,11 +49,11 @@ def matching_docnums(searcher: Searcher, query: wq.Query) -> list[int]:
 
 
 def segment_docsets(
-    searcher: Searcher, query: wq.Query, memo: Blocks | None = None
+    searcher: Searcher, query: wq.Query, memo: Memo | None = None
 ) -> list[set[int]]:
     """Each segment's documents that match `query` (numbered within the segment).
 
-    With `memo`, the posting blocks read whole are kept in it (see `Blocks`).
+    With `memo`, what is read is kept in it for the ranking (see `Memo`).
     """
     if searcher.doc_count_all() == 0:
         return []  # an index with no segment yet has no postings to read
@@ -58,11 +70,25 @@ def index_wide(searcher: Searcher, docsets: list[set[int]]) -> list[int]:
     return found
 
 
-def docset(searcher: Searcher, query: wq.Query, memo: Blocks | None = None) -> set[int]:
-    """The documents of one segment matching `query`.
+def docset(searcher: Searcher, query: wq.Query, memo: Memo | None = None) -> set[int]:
+    """The documents of one segment matching `query` (not to be changed: it may be kept).
 
-    With `memo`, the posting blocks read whole are kept in it for the ranking.
+    With `memo`, each part's documents and the posting blocks read whole are
+    kept in it and taken from it.
     """
+    if memo is None:
+        return _docset(searcher, query, None)
+    try:
+        key = (id(searcher.reader()), query)
+        found = memo.docs.get(key)
+    except TypeError:  # a query Whoosh cannot hash
+        return _docset(searcher, query, memo)
+    if found is None:
+        found = memo.docs[key] = _docset(searcher, query, memo)
+    return found
+
+
+def _docset(searcher: Searcher, query: wq.Query, memo: Memo | None) -> set[int]:
     if isinstance(query, wq.Term):
         return _term_docs(searcher, query.fieldname, query.text, memo)
     if type(query) is wq.Or and query.subqueries and not query.minmatch:
@@ -75,7 +101,7 @@ def docset(searcher: Searcher, query: wq.Query, memo: Blocks | None = None) -> s
         sized = sorted(
             (child.estimate_size(reader), n, child) for n, child in enumerate(query.subqueries)
         )
-        found = docset(searcher, sized[0][2], memo)
+        found = set(docset(searcher, sized[0][2], memo))
         for estimate, _n, child in sized[1:]:
             if not found:
                 break
@@ -129,9 +155,7 @@ def _keep_matching(searcher: Searcher, query: wq.Query, candidates: set[int]) ->
     return kept
 
 
-def _term_docs(
-    searcher: Searcher, fieldname: str, text: Any, memo: Blocks | None = None
-) -> set[int]:
+def _term_docs(searcher: Searcher, fieldname: str, text: Any, memo: Memo | None = None) -> set[int]:
     schema = searcher.schema
     if fieldname not in schema:
         return set()
@@ -146,7 +170,7 @@ def _term_docs(
     leaf = postings.child if isinstance(postings, FilterMatcher) else postings
     if memo is None or not isinstance(leaf, W3LeafMatcher):
         return posting_docs(postings)
-    blocks = memo[block_key(reader, fieldname, btext)] = []
+    blocks = memo.blocks[block_key(reader, fieldname, btext)] = []
     found: set[int] = set()
     while leaf.is_active():
         leaf._read_ids()
@@ -160,5 +184,5 @@ def _term_docs(
 
 
 def block_key(reader: Any, fieldname: str, btext: bytes) -> tuple[int, str, bytes]:
-    """Where a segment's posting blocks for a word are kept in a `Blocks` memo."""
+    """Where a segment's posting blocks for a word are kept in a `Memo`."""
     return id(reader), fieldname, btext

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -31,8 +31,8 @@ from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from index.counting import SKIP_RATIO, Blocks, block_key, docset
-from index.phrases import FastPhrase, phrase_docs
+from index.counting import SKIP_RATIO, Block, Memo, block_key, docset
+from index.phrases import FastPhrase
 
 Scores = dict[int, float]
 
@@ -47,7 +47,7 @@ def ranked(
     matching: list[set[int]],
     limit: int,
     check: Callable[[], None],
-    memo: Blocks | None = None,
+    memo: Memo | None = None,
 ) -> list[tuple[float, int]] | None:
     """The best `limit` matches as (score, index-wide document number), best first.
 
@@ -62,7 +62,7 @@ def ranked(
     try:
         for (leaf, offset), candidates in zip(leaves, matching, strict=True):
             if candidates:
-                ranker = _SegmentRanker(searcher, leaf, candidates, check, memo or {})
+                ranker = _SegmentRanker(searcher, leaf, candidates, check, memo or Memo())
                 scores = ranker.scores(query)
                 found.extend((score, docnum + offset) for docnum, score in _best(scores, limit))
     except _UnsupportedError:
@@ -132,7 +132,7 @@ class _SegmentRanker:
         leaf: Searcher,
         candidates: set[int],
         check: Callable[[], None],
-        memo: Blocks,
+        memo: Memo,
     ) -> None:
         self._memo = memo
         self._top = top
@@ -201,7 +201,7 @@ class _SegmentRanker:
         return _intersection(parts)
 
     def _docs(self, query: wq.Query) -> set[int]:
-        return docset(self._leaf, query)
+        return docset(self._leaf, query, self._memo)
 
     def _multiterm(self, query: wq.Query, within: AbstractSet[int]) -> Scores:
         """A prefix or wildcard: its words OR-ed (Whoosh scores each word as a term)."""
@@ -218,7 +218,7 @@ class _SegmentRanker:
         """A phrase scores as the intersection of its words, on the phrase's documents."""
         if query.fieldname not in self._leaf.schema:
             return {}
-        docs = phrase_docs(self._leaf, query) & within
+        docs = self._docs(query) & within
         if not docs:
             return {}
         field = self._leaf.schema[query.fieldname]
@@ -247,14 +247,14 @@ class _SegmentRanker:
         if reader.doc_frequency(fieldname, btext) > SKIP_RATIO * len(within):
             scores = _looked_up(matcher, within)  # few documents: skip to each
         elif isinstance(matcher, W3LeafMatcher) and type(scorer) is BM25FScorer:
-            blocks = self._memo.get(block_key(reader, fieldname, btext)) or _blocks(matcher)
+            blocks = self._memo.blocks.get(block_key(reader, fieldname, btext)) or _blocks(matcher)
             scores = _by_block(blocks, scorer, _norms(self._leaf, fieldname, scorer), within)
         else:
             scores = _one_by_one(matcher, within)
         return _boosted(scores, boost)
 
 
-def _blocks(matcher: Any) -> list[tuple[Sequence[int], Sequence[float]]]:
+def _blocks(matcher: Any) -> list[Block]:
     """A posting list's (ids, weights), block by block."""
     blocks = []
     while matcher.is_active():
@@ -266,7 +266,7 @@ def _blocks(matcher: Any) -> list[tuple[Sequence[int], Sequence[float]]]:
 
 
 def _by_block(
-    blocks: list[tuple[Sequence[int], Sequence[float]]],
+    blocks: list[Block],
     scorer: BM25FScorer,
     norms: list[float],
     within: AbstractSet[int],

@@ -21,7 +21,7 @@ from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results, Searcher
 
 from index.analysis import FastHighlighter, FastText
-from index.counting import Blocks, index_wide, matching_docnums, segment_docsets
+from index.counting import Memo, index_wide, matching_docnums, segment_docsets
 from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.phrases import with_fast_phrases
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
@@ -335,7 +335,7 @@ def run_search(
     # The matching articles are found first, without scoring (index/counting.py); then,
     # if there are any, only the page asked for is ranked, which lets Whoosh skip blocks
     # of postings that cannot make it (block-max scoring).
-    memo: Blocks = {}  # posting blocks read while counting, for the ranking
+    memo = Memo()  # what counting reads, for the ranking
     per_segment = segment_docsets(searcher, restricted, memo)
     matching = index_wide(searcher, per_segment)
     total = len(matching)
@@ -415,7 +415,7 @@ def _ranked(
     per_segment: list[set[int]],
     limit: int,
     cancelled: Callable[[], bool],
-    memo: Blocks,
+    memo: Memo,
 ) -> Results:
     """The first `limit` matches by relevance (ranked) or by a sort column, with passages."""
 

@@ -28,7 +28,7 @@
 6. A block of postings was decoded with Python generators: document numbers summed
    from their gaps one by one, a block of equal weights built one float at a time.
    `itertools.accumulate` and array repetition do the same in C (every search reads
-   hundreds of blocks).
+   hundreds of blocks); and blocks are now written packed (index/packed_blocks.py).
 
 The segments are immutable once written, so caching the answers of 1 and 2, and
 sharing the maps of 5, is safe.
@@ -40,9 +40,7 @@ import mmap
 import os
 import threading
 import weakref
-from array import array
 from collections.abc import Iterator
-from itertools import accumulate
 from typing import Any
 
 from whoosh import columns
@@ -50,6 +48,8 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage, StorageError
 from whoosh.filedb.structfile import BufferFile
 from whoosh.reading import MultiReader, ReaderClosed, SegmentReader
+
+from index import packed_blocks
 
 
 def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
@@ -251,25 +251,6 @@ whoosh_read_ids = whoosh3.W3LeafMatcher._read_ids
 whoosh_read_weights = whoosh3.W3LeafMatcher._read_weights
 
 
-def _read_ids(self: Any) -> None:
-    if self._data is None:
-        self._read_data()
-    ids = self._data[0]
-    self._ids = ids if self._byteids else tuple(accumulate(ids))
-
-
-def _read_weights(self: Any) -> None:
-    if self._data is None:
-        self._read_data()
-    weights = self._data[1]
-    if weights is None:
-        weights = 1.0
-    if isinstance(weights, float):
-        self._weights = array("f", [weights]) * self._blocklength
-    else:
-        self._weights = weights
-
-
 def apply() -> None:
     """Install the fixes (idempotent)."""
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
@@ -278,5 +259,4 @@ def apply() -> None:
     CompoundStorage.open_file = _open_compound_file
     CompoundStorage.__init__ = _compound_init
     CompoundStorage.close = _compound_close
-    whoosh3.W3LeafMatcher._read_ids = _read_ids
-    whoosh3.W3LeafMatcher._read_weights = _read_weights
+    packed_blocks.apply()
