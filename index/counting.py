@@ -26,6 +26,7 @@ from index.phrases import phrase_docs, posting_docs
 # Past this many expected matches per candidate, an AND looks the candidates up instead.
 SKIP_RATIO = 16
 
+_ALL = "_rr_every_document"  # where a reader keeps the numbers of all its live documents
 Block = tuple[Sequence[int], Sequence[float]]  # a posting block's document numbers and weights
 
 
@@ -62,11 +63,21 @@ def segment_docsets(
 
 
 def index_wide(searcher: Searcher, docsets: list[set[int]]) -> list[int]:
-    """The documents of `segment_docsets`, numbered across the index."""
+    """The documents of `segment_docsets`, numbered across the index (not to be changed).
+
+    The list of every live document (an empty query) is made once per searcher.
+    """
+    everything = sum(map(len, docsets)) == searcher.doc_count()  # distinct live documents
+    reader = searcher.reader()
+    if everything and _ALL in reader.__dict__:
+        found: list[int] = reader.__dict__[_ALL]
+        return found
     leaves = searcher.subsearchers or [(searcher, 0)]
-    found: list[int] = []
+    found = []
     for (_leaf, offset), docs in zip(leaves, docsets, strict=False):
-        found.extend(docs if offset == 0 else (docnum + offset for docnum in docs))
+        found.extend(docs if offset == 0 else map(offset.__add__, docs))
+    if everything:
+        reader.__dict__[_ALL] = found
     return found
 
 
@@ -126,9 +137,11 @@ def _docset(searcher: Searcher, query: wq.Query, memo: Memo | None) -> set[int]:
         reader = searcher.reader()
         if not isinstance(reader, SegmentReader):
             return set(reader.all_doc_ids())
-        everything = set(range(reader.doc_count_all()))
-        if reader.has_deletions():
-            everything.difference_update(reader.deleted_docs_set)
+        everything: set[int] | None = reader.__dict__.get(_ALL)  # a reader's documents never change
+        if everything is None:
+            everything = reader.__dict__[_ALL] = set(range(reader.doc_count_all()))
+            if reader.has_deletions():
+                everything.difference_update(reader.deleted_docs_set)
         return everything
     if type(query) in (wq.Prefix, wq.Wildcard) and query.field():
         reader = searcher.reader()

@@ -12,6 +12,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 from whoosh import collectors, columns, highlight
@@ -33,6 +34,7 @@ SNIPPET_SURROUND = 70
 SNIPPET_SOURCE_CHARS = 300_000
 SUGGEST_BELOW = 3
 COLLAPSE_SLACK = 10  # ranked beyond the page at first when some matches fold into stories
+DENSE_SHARE = 4  # a sorted list of at least a quarter of the archive walks its sorted order
 MAX_SUGGEST_WORDS = 12
 BODY = "body"
 FACETS = {"source": "source_facet", "year": "year", "folder": "folder_facet"}
@@ -116,6 +118,10 @@ _COLUMN_LOCK = threading.Lock()
 # every thread's searcher.
 _COLUMN_CACHE: dict[tuple[str, ...], dict[str, list[Any]]] = {}
 _COLUMN_CACHE_SETS = 2  # the index now and the one before (searchers still open on it)
+# Counts over the whole archive, by index state (segments and deletions) and column.
+_ALL_COUNTS: dict[tuple[Any, ...], dict[str, int]] = {}
+# Every document in the order of a sort column, by segments, column and direction.
+_ORDERS: dict[tuple[Any, ...], list[int]] = {}
 
 
 def _column_of(searcher: Searcher, column: str) -> list[Any]:
@@ -161,9 +167,32 @@ def _counts(searcher: Searcher, docnums: list[int], name: str) -> dict[str, int]
 
 
 def _value_counts(searcher: Searcher, docnums: list[int], column: str) -> dict[str, int]:
-    """How many of the documents have each value of a column (empty values left out)."""
+    """How many of the documents have each value of a column (empty values left out).
+
+    When the documents are the whole archive (an empty query, a word in every
+    article), the counts are read once per index state.
+    """
     if not docnums:
         return {}  # nothing to count (and an empty index has no columns to read)
+    if len(docnums) == searcher.doc_count():  # distinct live documents: all of them
+        state = tuple(
+            (segment.segment_id(), segment.deleted_count())
+            for segment in searcher.reader().segments()
+        )
+        key = (state, column)
+        with _COLUMN_LOCK:
+            counts = _ALL_COUNTS.get(key)
+        if counts is None:
+            counts = _count_values(searcher, docnums, column)
+            with _COLUMN_LOCK:
+                while len(_ALL_COUNTS) >= 4 * len(FACETS):
+                    del _ALL_COUNTS[next(iter(_ALL_COUNTS))]
+                _ALL_COUNTS[key] = counts
+        return dict(counts)
+    return _count_values(searcher, docnums, column)
+
+
+def _count_values(searcher: Searcher, docnums: list[int], column: str) -> dict[str, int]:
     counted = Counter(map(_column_of(searcher, column).__getitem__, docnums))
     return {key.decode("utf-8", "replace"): int(n) for key, n in counted.items() if key}
 
@@ -340,7 +369,8 @@ def run_search(
     matching = index_wide(searcher, per_segment)
     total = len(matching)
     by_doc = stories.by_doc if request.collapse else {}
-    hidden = hidden_versions(matching, by_doc) if by_doc else 0
+    everything = total == searcher.doc_count()  # distinct live documents: all of them
+    hidden = hidden_versions(matching, by_doc, everything) if by_doc else 0
     wanted = max(1, request.offset + request.limit)
     if cancelled():
         raise SearchCancelledError
@@ -353,7 +383,7 @@ def run_search(
         limit = wanted + min(hidden, COLLAPSE_SLACK)
         while True:
             results = _ranked(
-                searcher, restricted, request.sort, per_segment, limit, cancelled, memo
+                searcher, restricted, request.sort, (matching, per_segment), limit, cancelled, memo
             )
             if not hidden:
                 ranked = results
@@ -412,12 +442,16 @@ def _ranked(
     searcher: Searcher,
     restricted: wq.Query,
     sort: SortOrder,
-    per_segment: list[set[int]],
+    matches: tuple[list[int], list[set[int]]],
     limit: int,
     cancelled: Callable[[], bool],
     memo: Memo,
 ) -> Results:
-    """The first `limit` matches by relevance (ranked) or by a sort column, with passages."""
+    """The first `limit` matches by relevance (ranked) or by a sort column, with passages.
+
+    `matches`: the matching documents, numbered across the index and by segment.
+    """
+    matching, per_segment = matches
 
     def check() -> None:
         if cancelled():
@@ -435,15 +469,43 @@ def _ranked(
         matching = index_wide(searcher, per_segment)
         column, descending = _SORTS[sort]
         keys = _column_of(searcher, column)
-        pick = heapq.nlargest if descending else heapq.nsmallest
-        # Ties keep the article order, as in Whoosh (`heapq` picks are stable).
-        top = pick(limit, sorted(matching), key=keys.__getitem__)
+        if len(matching) * DENSE_SHARE >= searcher.doc_count_all():
+            # Most of the archive: the first matches in the archive's sorted order.
+            wanted = set(matching)
+            top = list(
+                islice(filter(wanted.__contains__, _order_of(searcher, column, descending)), limit)
+            )
+        else:
+            pick = heapq.nlargest if descending else heapq.nsmallest
+            # Ties keep the article order, as in Whoosh (`heapq` picks are stable).
+            top = pick(limit, sorted(matching), key=keys.__getitem__)
         results = Results(searcher, restricted, [(keys[d], d) for d in top])
     results.highlighter = FastHighlighter(
         fragmenter=highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_SURROUND),
         formatter=MarkFormatter(),
     )
     return results
+
+
+def _order_of(searcher: Searcher, column: str, descending: bool) -> list[int]:
+    """Every document number in the order of a sort column, ties in article order.
+
+    Sorted once per index state and column (a tenth of a second on 150,000 articles),
+    so that a sorted list of most of the archive is its first matches in this order.
+    """
+    segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
+    key = (segments, column, descending)
+    with _COLUMN_LOCK:
+        order = _ORDERS.get(key)
+    if order is None:
+        keys = _column_of(searcher, column)
+        # A stable sort, also reversed: equal keys stay in article order, as `heapq` keeps them.
+        order = sorted(range(len(keys)), key=keys.__getitem__, reverse=descending)
+        with _COLUMN_LOCK:
+            while len(_ORDERS) >= 2 * len(_SORTS):
+                del _ORDERS[next(iter(_ORDERS))]
+            _ORDERS[key] = order
+    return order
 
 
 def _with_story(searcher: Searcher, hit: Hit, whoosh_hit: WhooshHit, stories: StoryMap) -> Hit:

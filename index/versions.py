@@ -74,8 +74,15 @@ def story_docnums(searcher: Searcher, story_of: Mapping[str, str], version: str)
     return found
 
 
-def hidden_versions(matching: Iterable[int], stories: Mapping[int, str]) -> int:
-    """How many matches a collapsed list leaves out: every match of a story but its first."""
+def hidden_versions(
+    matching: Iterable[int], stories: Mapping[int, str], everything: bool = False
+) -> int:
+    """How many matches a collapsed list leaves out: every match of a story but its first.
+
+    `everything`: the matches are the whole archive (every version matches).
+    """
+    if everything:
+        return len(stories) - len(set(stories.values()))
     matched = [stories[doc] for doc in stories.keys() & matching]  # a C loop over the matches
     return len(matched) - len(set(matched))
 
