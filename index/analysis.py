@@ -12,7 +12,6 @@ same output on real and generated text.
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -129,8 +128,14 @@ def _context_fragments(
     maxchars, surround, charlimit = fragmenter.maxchars, fragmenter.surround, fragmenter.charlimit
     terms = field._term_maker()
     cache, analyse = terms.cache, terms._analyse
+    # A stop word matches only if the query looks for one (its folded form); mostly not.
+    stops_wanted = not words.isdisjoint(STOP_WORDS) or "" in words
     first: int | None = None
-    firsts: deque[int] = deque()
+    # The starts of the words before the next match, from the earliest that may open its
+    # passage (Whoosh's deque, trimmed as it goes; here trimmed only when a match comes).
+    starts: list[int] = []
+    trimmed_to = 0  # starts before this index are out of reach (trimmed)
+    last_end = 0  # the end of the last word added to `starts`
     countdown = -1
     matches: list[Token] = []
     endchar = 0
@@ -144,21 +149,32 @@ def _context_fragments(
         term = cache.get(word, _MISSING)
         if term is _MISSING:
             term = analyse(word)
-        stopped = term is None
-        if stopped:
-            term = word.lower().translate(accent_map)
-        matched = term in words
+        if term is None:  # a stop word
+            stopped = True
+            if stops_wanted:
+                term = word.lower().translate(accent_map)
+                matched = term in words
+            else:
+                matched = False
+        else:
+            stopped = False
+            matched = term in words
         if countdown < 0 and not matched:
-            firsts.append(startchar)
-            while firsts and endchar - firsts[0] > surround:
-                firsts.popleft()
-        elif currentlen + tlength > maxchars:
+            starts.append(startchar)
+            last_end = endchar
+            continue
+        if currentlen + tlength > maxchars:
             countdown = 0
         elif matched:
             countdown = surround
             if first is None:
-                if firsts:
-                    first = firsts[0]
+                # Whoosh keeps the starts within `surround` of the end of the last word
+                # added: the first of them opens the passage.
+                reach = last_end - surround
+                while trimmed_to < len(starts) and starts[trimmed_to] < reach:
+                    trimmed_to += 1
+                if trimmed_to < len(starts):
+                    first = starts[trimmed_to]
                 else:
                     first = startchar
                     countdown += surround
@@ -171,7 +187,8 @@ def _context_fragments(
             countdown -= tlength
             if countdown <= 0:
                 yield highlight.mkfrag(text, matches, startchar=first, endchar=endchar)
-                matches, firsts, first, currentlen = [], deque(), None, 0
+                matches, first, currentlen = [], None, 0
+                starts, trimmed_to = [], 0
     if matches:
         yield highlight.mkfrag(text, matches, startchar=first, endchar=endchar)
 

@@ -104,3 +104,43 @@ def test_fast_highlighting_gives_whooshs_passages(corpora: Path, tmp_path: Path)
             compared += sum(1 for passage in made[1] if "<mark>" in passage)
     library.close()
     assert compared > 150
+
+
+def _fragments(fragments: object) -> list[tuple[int, int, list[tuple[int, int, str]]]]:
+    return [
+        (f.startchar, f.endchar, [(t.startchar, t.endchar, t.text) for t in f.matches])
+        for f in fragments  # type: ignore[attr-defined]
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["river", "Rivers", "the", "The", "a", ".", "e.g", "river.bank", "*", "x" * 90]
+            ),
+            st.sampled_from([" ", "  " * 30, "\n", ", ", "..."]),
+            st.text(alphabet="abcdefgh ér.", max_size=15),
+        ),
+        max_size=80,
+    ),
+    st.sampled_from([frozenset({"river"}), frozenset({"river", "the"}), frozenset({"bank", ""})]),
+    st.integers(min_value=1, max_value=120),
+    st.integers(min_value=5, max_value=300),
+)
+def test_passages_are_whooshs_on_any_text(
+    pieces: list[str], words: frozenset[str], surround: int, maxchars: int
+) -> None:
+    """The fused passage loop cuts the passages Whoosh's `ContextFragmenter` cuts."""
+    from whoosh import highlight
+
+    from index.analysis import _context_fragments
+
+    text = "".join(pieces)
+    field = FastText(stemming=True, analyzer=text_analyzer())
+    fragmenter = highlight.ContextFragmenter(maxchars=maxchars, surround=surround, charlimit=900)
+    ours = _fragments(_context_fragments(field, text, words, fragmenter))
+    tokens = highlight.set_matched_filter(field.highlight_tokens(text), words)
+    theirs = _fragments(fragmenter.fragment_tokens(text, tokens))
+    assert ours == theirs
