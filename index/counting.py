@@ -109,14 +109,18 @@ def _docset(searcher: Searcher, query: wq.Query, memo: Memo | None) -> set[int]:
         return found
     if type(query) is wq.And and query.subqueries:  # not its subclasses (Ordered)
         reader = searcher.reader()
+        # NOT parts take documents away: they come last, as set differences.
         sized = sorted(
-            (child.estimate_size(reader), n, child) for n, child in enumerate(query.subqueries)
+            (type(child) is wq.Not, child.estimate_size(reader), n, child)
+            for n, child in enumerate(query.subqueries)
         )
-        found = set(docset(searcher, sized[0][2], memo))
-        for estimate, _n, child in sized[1:]:
+        found = set(docset(searcher, sized[0][3], memo))
+        for negated, estimate, _n, child in sized[1:]:
             if not found:
                 break
-            if estimate > SKIP_RATIO * len(found):
+            if negated:
+                found -= docset(searcher, child.query, memo)
+            elif estimate > SKIP_RATIO * len(found):
                 found = _keep_matching(searcher, child, found)  # few candidates: look them up
             else:
                 found &= docset(searcher, child, memo)
@@ -134,15 +138,9 @@ def _docset(searcher: Searcher, query: wq.Query, memo: Memo | None) -> set[int]:
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
         return set()
     if type(query) is wq.Every and query.fieldname in (None, "", "*"):
-        reader = searcher.reader()
-        if not isinstance(reader, SegmentReader):
-            return set(reader.all_doc_ids())
-        everything: set[int] | None = reader.__dict__.get(_ALL)  # a reader's documents never change
-        if everything is None:
-            everything = reader.__dict__[_ALL] = set(range(reader.doc_count_all()))
-            if reader.has_deletions():
-                everything.difference_update(reader.deleted_docs_set)
-        return everything
+        return _every(searcher)
+    if type(query) is wq.Not:
+        return _every(searcher) - docset(searcher, query.query, memo)
     if type(query) in (wq.Prefix, wq.Wildcard) and query.field():
         reader = searcher.reader()
         found = set()
@@ -150,6 +148,19 @@ def _docset(searcher: Searcher, query: wq.Query, memo: Memo | None) -> set[int]:
             found |= _term_docs(searcher, query.field(), btext, memo)
         return found
     return set(query.docs(searcher))  # phrases, ranges, NOT, everything: Whoosh's own way
+
+
+def _every(searcher: Searcher) -> set[int]:
+    """Every live document of a segment (kept on its reader, whose documents never change)."""
+    reader = searcher.reader()
+    if not isinstance(reader, SegmentReader):
+        return set(reader.all_doc_ids())
+    everything: set[int] | None = reader.__dict__.get(_ALL)
+    if everything is None:
+        everything = reader.__dict__[_ALL] = set(range(reader.doc_count_all()))
+        if reader.has_deletions():
+            everything.difference_update(reader.deleted_docs_set)
+    return everything
 
 
 def _keep_matching(searcher: Searcher, query: wq.Query, candidates: set[int]) -> set[int]:
