@@ -120,7 +120,7 @@ def _fragments(fragments: object) -> list[tuple[int, int, list[tuple[int, int, s
             st.sampled_from(
                 ["river", "Rivers", "the", "The", "a", ".", "e.g", "river.bank", "*", "x" * 90]
             ),
-            st.sampled_from([" ", "  " * 30, "\n", ", ", "..."]),
+            st.sampled_from([" ", "  " * 30, "\n", ", ", "...", "-" * 120, ";" * 40]),
             st.text(alphabet="abcdefgh ér.", max_size=15),
         ),
         max_size=80,
@@ -132,7 +132,7 @@ def _fragments(fragments: object) -> list[tuple[int, int, list[tuple[int, int, s
 def test_passages_are_whooshs_on_any_text(
     pieces: list[str], words: frozenset[str], surround: int, maxchars: int
 ) -> None:
-    """The fused passage loop cuts the passages Whoosh's `ContextFragmenter` cuts."""
+    """The passage loop cuts the passages with matches that Whoosh's `ContextFragmenter` cuts."""
     from whoosh import highlight
 
     from index.analysis import _context_fragments
@@ -142,5 +142,23 @@ def test_passages_are_whooshs_on_any_text(
     fragmenter = highlight.ContextFragmenter(maxchars=maxchars, surround=surround, charlimit=900)
     ours = _fragments(_context_fragments(field, text, words, fragmenter))
     tokens = highlight.set_matched_filter(field.highlight_tokens(text), words)
-    theirs = _fragments(fragmenter.fragment_tokens(text, tokens))
+    # Passages without a match score nothing and are never shown: only Whoosh's others count.
+    theirs = [f for f in _fragments(fragmenter.fragment_tokens(text, tokens)) if f[2]]
     assert ours == theirs
+
+
+def test_passages_reach_back_over_a_long_gap() -> None:
+    """A match after a long run of punctuation: its passage opens at words scanned far back."""
+    from whoosh import highlight
+
+    from index.analysis import _context_fragments
+
+    field = FastText(stemming=True, analyzer=text_analyzer())
+    words = frozenset({"river"})
+    text = "x " * 100 + "aa bb" + "-" * 130 + " river and more words" * 3 + " tail " * 50
+    for surround, maxchars in ((120, 300), (20, 60), (150, 500)):
+        fragmenter = highlight.ContextFragmenter(maxchars=maxchars, surround=surround)
+        ours = _fragments(_context_fragments(field, text, words, fragmenter))
+        tokens = highlight.set_matched_filter(field.highlight_tokens(text), words)
+        theirs = [f for f in _fragments(fragmenter.fragment_tokens(text, tokens)) if f[2]]
+        assert ours == theirs, (surround, maxchars)
