@@ -114,106 +114,33 @@ class FastHighlighter(highlight.Highlighter):  # type: ignore[misc]  # no type i
         return str(self.formatter.format(best))
 
 
-# A matched word is a whole token: not preceded by a word character (or one and a dot),
-# not followed by one (or a dot and one). Tokens are WORD's: runs of word characters and
-# single dots between them.
-_TOKEN_BEFORE = r"(?<![\w\*])(?<![\w\*]\.)"
-_TOKEN_AFTER = r"(?![\w\*])(?!\.[\w\*])"
-_SPAN_SLACK = 80  # characters scanned before a passage's reach, to find its first word
-
-
 def _context_fragments(
     field: FastText, text: str, words: frozenset[str], fragmenter: highlight.ContextFragmenter
 ) -> Iterator[highlight.Fragment]:
-    """Whoosh's `ContextFragmenter` over `highlight_tokens`, for the passages with matches.
+    """Whoosh's `ContextFragmenter` over `highlight_tokens`, fused into one loop.
 
-    Whoosh passes every word of the article through a chain of generators as a Token;
-    most words match nothing and only move the window of words a passage may open
-    with. Here the text's distinct words are looked up once, the places of the
-    matching ones are found by one regular expression (in C), and words are walked
-    one by one only from shortly before a match to the end of its passage. The
-    passages with matches are Whoosh's, cut at the same places (passages without a
-    match, which Whoosh's scoring drops, are not made): `tests/index/test_analysis.py`.
-    """
-    charlimit = fragmenter.charlimit
-    limit = min(len(text), charlimit) if charlimit else len(text)
-    terms = field._term_maker()
-    stops_wanted = not words.isdisjoint(STOP_WORDS) or "" in words
-    forms = [
-        word
-        for word in set(WORD.findall(text, 0, limit))
-        if _matches(terms.term(word), word, words, stops_wanted)
-    ]
-    if not forms:
-        return
-    alternatives = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
-    hits = re.compile(f"{_TOKEN_BEFORE}(?:{alternatives}){_TOKEN_AFTER}")
-    position = reset = 0  # everything before `position` is done; the window opened at `reset`
-    while True:
-        hit = hits.search(text, position)
-        if hit is None or hit.end() > limit:
-            return
-        starts, last_end = _window(text, reset, hit.start(), fragmenter.surround)
-        passages = _passages(field, text, words, fragmenter, hit.start(), starts, last_end)
-        for fragment in passages:
-            if fragment is None:
-                return  # the character limit or the end of the text
-            if isinstance(fragment, int):
-                position = reset = fragment  # idle again after this point
-                break
-            yield fragment
-        else:
-            return
-
-
-def _matches(term: str | None, word: str, words: frozenset[str], stops_wanted: bool) -> bool:
-    if term is None:  # a stop word: Whoosh's highlighter compares its folded form
-        return stops_wanted and word.lower().translate(accent_map) in words
-    return term in words
-
-
-def _window(text: str, reset: int, hit: int, surround: int) -> tuple[list[int], int]:
-    """The starts of the words between `reset` and a match at `hit`, and the end of the last.
-
-    Only the words within `surround` of the last one matter, so the scan starts a little
-    before that reach at a space (never inside a word), going back to `reset` if the
-    words found do not show the reach.
-    """
-    space = max(text.rfind(" ", reset, hit - surround - _SPAN_SLACK), reset - 1)
-    begin = space + 1
-    while True:
-        spans = [match.span() for match in WORD.finditer(text, begin, hit)]
-        last_end = spans[-1][1] if spans else 0
-        if begin == reset or (spans and begin <= last_end - surround):
-            return [start for start, _end in spans], last_end
-        begin = reset
-
-
-def _passages(
-    field: FastText,
-    text: str,
-    words: frozenset[str],
-    fragmenter: highlight.ContextFragmenter,
-    at: int,
-    starts: list[int],
-    last_end: int,
-) -> Iterator[highlight.Fragment | int | None]:
-    """Whoosh's fragmenter loop from a match at `at`, until it is idle again.
-
-    Yields the passages with matches, then where it went idle (an offset), or None at
-    the character limit or the end of the text.
+    The chain it replaces passed every word of the article through four generators
+    as a Token object; here a word that matches nothing is a pair of offsets, and only
+    matched words become tokens. Whoosh's `_merge_matched_tokens` is left out: it only
+    merges overlapping tokens, and words found by one regular expression never overlap.
+    The passages are the same (`tests/index/test_analysis.py`).
     """
     maxchars, surround, charlimit = fragmenter.maxchars, fragmenter.surround, fragmenter.charlimit
     terms = field._term_maker()
     cache, analyse = terms.cache, terms._analyse
+    # A stop word matches only if the query looks for one (its folded form); mostly not.
     stops_wanted = not words.isdisjoint(STOP_WORDS) or "" in words
     first: int | None = None
-    trimmed_to = 0  # starts before this index are out of reach
+    # The starts of the words before the next match, from the earliest that may open its
+    # passage (Whoosh's deque, trimmed as it goes; here trimmed only when a match comes).
+    starts: list[int] = []
+    trimmed_to = 0  # starts before this index are out of reach (trimmed)
+    last_end = 0  # the end of the last word added to `starts`
     countdown = -1
     matches: list[Token] = []
     endchar = 0
     currentlen = 0
-    for match in WORD.finditer(text, at):
+    for match in WORD.finditer(text):
         startchar, endchar = match.span()
         if charlimit and endchar > charlimit:
             break
@@ -233,15 +160,16 @@ def _passages(
             stopped = False
             matched = term in words
         if countdown < 0 and not matched:
-            yield startchar  # idle: the caller finds the next match
-            return
+            starts.append(startchar)
+            last_end = endchar
+            continue
         if currentlen + tlength > maxchars:
             countdown = 0
         elif matched:
             countdown = surround
             if first is None:
                 # Whoosh keeps the starts within `surround` of the end of the last word
-                # before: the first of them opens the passage.
+                # added: the first of them opens the passage.
                 reach = last_end - surround
                 while trimmed_to < len(starts) and starts[trimmed_to] < reach:
                     trimmed_to += 1
@@ -258,13 +186,11 @@ def _passages(
             currentlen += tlength
             countdown -= tlength
             if countdown <= 0:
-                if matches:
-                    yield highlight.mkfrag(text, matches, startchar=first, endchar=endchar)
+                yield highlight.mkfrag(text, matches, startchar=first, endchar=endchar)
                 matches, first, currentlen = [], None, 0
                 starts, trimmed_to = [], 0
     if matches:
         yield highlight.mkfrag(text, matches, startchar=first, endchar=endchar)
-    yield None
 
 
 class FastText(TEXT):  # type: ignore[misc]  # Whoosh has no type information
