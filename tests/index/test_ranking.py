@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from whoosh import query as wq
+from whoosh.searching import Searcher
 
 from index import Library
 from index.counting import segment_docsets
@@ -46,7 +47,7 @@ FILTERS = (Filters(), Filters(folders=("business",)), Filters(years=(2004,)))
 LIMITS = (1, 10, 40)
 
 
-def _whoosh_top(searcher, query: wq.Query, limit: int) -> list[tuple[float, int]]:
+def _whoosh_top(searcher: Searcher, query: wq.Query, limit: int) -> list[tuple[float, int]]:
     """Whoosh's best matches, every match scored (its block skipping misses some: see 0016)."""
     collector = searcher.collector(limit=None)
     searcher.search_with_collector(query, collector)
