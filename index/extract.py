@@ -38,11 +38,25 @@ class UnreadableFileError(Exception):
     """A file that cannot be indexed; the message is the reason, in the user's words."""
 
 
+_KIND_BY_SUFFIX: dict[str, str | None] = {}  # a scan asks once per file, for a few suffixes
+_KINDS_KEPT = 1000
+
+
 def kind_of(path: Path | str) -> str | None:
     """The reader a file name calls for: "text", "markdown", "html", "sniff", or None (skip)."""
     name = path.name if isinstance(path, Path) else path
     dot = name.rfind(".")
     suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # as `Path.suffix`
+    try:
+        return _KIND_BY_SUFFIX[suffix]
+    except KeyError:
+        kind = _kind_of_suffix(suffix)
+    if len(_KIND_BY_SUFFIX) < _KINDS_KEPT:
+        _KIND_BY_SUFFIX[suffix] = kind
+    return kind
+
+
+def _kind_of_suffix(suffix: str) -> str | None:
     if suffix in (".md", ".markdown"):
         return "markdown"
     if suffix in TEXT_SUFFIXES:
