@@ -61,6 +61,16 @@ def ranked(
         return None
     leaves = searcher.subsearchers or [(searcher, 0)]
     found: list[tuple[float, int]] = []
+    constant = _constant_score(query)
+    if constant is not None:  # every match scores the same: the first ones, in article order
+        for (_leaf, offset), candidates in zip(leaves, matching, strict=True):
+            wanted = limit - len(found)
+            if wanted <= 0:
+                break
+            found.extend(
+                (constant, docnum + offset) for docnum in heapq.nsmallest(wanted, candidates)
+            )
+        return found
     try:
         for (leaf, offset), candidates in zip(leaves, matching, strict=True):
             if candidates:
@@ -71,6 +81,32 @@ def ranked(
         return None
     found.sort(key=lambda pair: (-pair[0], pair[1]))
     return found[:limit]
+
+
+def _constant_score(query: wq.Query) -> float | None:
+    """The score every match of `query` gets, when it is the same for all (else None).
+
+    An empty query (every article), with or without filters, scores all its matches
+    alike: the sums and products are the ones `_SegmentRanker` would make.
+    """
+    kind = type(query)
+    if kind is wq.Every and query.fieldname in (None, "", "*"):
+        return float(query.boost)
+    if kind is ConstantScoreQuery:
+        return float(query.score or 1.0)
+    if kind is wq.Not:
+        return 1.0
+    if kind is wq.And and query.subqueries:
+        parts = [_constant_score(child) for child in query.subqueries]
+        if any(part is None for part in parts):
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        total = 0.0
+        for part in parts:
+            total += part or 0.0
+        return total * query.boost if query.boost != 1.0 else total
+    return None
 
 
 def _best(scores: Scores, limit: int) -> list[tuple[int, float]]:
