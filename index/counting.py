@@ -11,7 +11,7 @@ only. `tests/index/test_counting.py` holds the answers to Whoosh's own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from whoosh import query as wq
@@ -165,18 +165,20 @@ def _every(searcher: Searcher) -> set[int]:
 
 def _keep_matching(searcher: Searcher, query: wq.Query, candidates: set[int]) -> set[int]:
     """The candidates that `query` matches, found by skipping its matcher to each in turn."""
-    matcher = query.matcher(searcher, searcher.boolean_context())
-    kept: set[int] = set()
-    for docnum in sorted(candidates):
+    return set(landings(query.matcher(searcher, searcher.boolean_context()), candidates))
+
+
+def landings(matcher: Any, wanted: Iterable[int]) -> Iterator[int]:
+    """Each wanted document the matcher holds, in order, with the matcher standing on it."""
+    for docnum in sorted(wanted):
         if not matcher.is_active():
-            break
+            return
         if matcher.id() < docnum:
             matcher.skip_to(docnum)
             if not matcher.is_active():
-                break
+                return
         if matcher.id() == docnum:
-            kept.add(docnum)
-    return kept
+            yield docnum
 
 
 def _term_docs(searcher: Searcher, fieldname: str, text: Any, memo: Memo | None = None) -> set[int]:

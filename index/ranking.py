@@ -33,7 +33,7 @@ from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from index.counting import SKIP_RATIO, Block, Memo, block_key, docset
+from index.counting import SKIP_RATIO, Block, Memo, block_key, docset, landings
 from index.phrases import FastPhrase
 
 Scores = dict[int, float]
@@ -333,17 +333,7 @@ def _by_block(
 
 def _looked_up(matcher: Any, within: AbstractSet[int]) -> Scores:
     """Whoosh's own scores for the few wanted documents, skipping to each."""
-    scores: Scores = {}
-    for docnum in sorted(within):
-        if not matcher.is_active():
-            break
-        if matcher.id() < docnum:
-            matcher.skip_to(docnum)
-            if not matcher.is_active():
-                break
-        if matcher.id() == docnum:
-            scores[docnum] = matcher.score()
-    return scores
+    return {docnum: matcher.score() for docnum in landings(matcher, within)}
 
 
 def _one_by_one(matcher: Any, within: AbstractSet[int]) -> Scores:
