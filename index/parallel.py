@@ -91,7 +91,10 @@ def _worker_main(connection: Connection, index_dir: str) -> None:
             connection.send(("error", traceback.format_exc()))
     finally:
         if writer is not None:
-            writer.cancel()
+            # After a killed run, the next run sweeps the files of the segment that was being
+            # written (its writer's temporary folder) while this worker may still be closing.
+            with contextlib.suppress(OSError):
+                writer.cancel()
         connection.close()
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import resource
 import signal
 import sqlite3
@@ -118,9 +119,13 @@ def bookmark_some(basedir: Path, query: str, count: int) -> list[Bookmark]:
 
 # --- SIGKILL at random moments ---------------------------------------------------------------
 
+_PROGRESS = re.compile(r"started|finished.*|\d+ \d+")
+
 
 def _where(output: str) -> str:
-    lines = [line for line in output.split("\n")[:-1] if line]  # whole lines only
+    # Whole lines of the run's own progress only: a writer process left from the run killed
+    # before may still print into the same file as it closes.
+    lines = [line for line in output.split("\n")[:-1] if _PROGRESS.fullmatch(line)]
     if not lines:
         return "starting Python"
     last = lines[-1]
