@@ -182,31 +182,42 @@ def landings(matcher: Any, wanted: Iterable[int]) -> Iterator[int]:
 
 
 def _term_docs(searcher: Searcher, fieldname: str, text: Any, memo: Memo | None = None) -> set[int]:
-    schema = searcher.schema
-    if fieldname not in schema:
-        return set()
-    try:
-        btext = text if isinstance(text, bytes) else schema[fieldname].to_bytes(text)
-    except ValueError:
-        return set()
     reader = searcher.reader()
-    if (fieldname, btext) not in reader:
+    btext = term_bytes(searcher, fieldname, text)
+    if btext is None:
         return set()
     postings = reader.postings(fieldname, btext)
     leaf = postings.child if isinstance(postings, FilterMatcher) else postings
     if memo is None or not isinstance(leaf, W3LeafMatcher):
         return posting_docs(postings)
-    blocks = memo.blocks[block_key(reader, fieldname, btext)] = []
-    found: set[int] = set()
-    while leaf.is_active():
-        leaf._read_ids()
-        leaf._read_weights()
-        blocks.append((leaf._ids, leaf._weights))
-        found.update(leaf._ids)
-        leaf._next_block()
+    blocks = memo.blocks[block_key(reader, fieldname, btext)] = read_blocks(leaf)
+    found: set[int] = set().union(*(ids for ids, _weights in blocks))
     if postings is not leaf and postings._exclude:
         found.difference_update(postings._ids)  # deleted documents
     return found
+
+
+def term_bytes(searcher: Searcher, fieldname: str, text: Any) -> bytes | None:
+    """A word as the segment's index stores it, or None if the segment has no such word."""
+    schema = searcher.schema
+    if fieldname not in schema:
+        return None
+    try:
+        btext = text if isinstance(text, bytes) else schema[fieldname].to_bytes(text)
+    except ValueError:
+        return None
+    return btext if (fieldname, btext) in searcher.reader() else None
+
+
+def read_blocks(matcher: Any) -> list[Block]:
+    """A posting list's (ids, weights), block by block, all decoded."""
+    blocks = []
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        blocks.append((matcher._ids, matcher._weights))
+        matcher._next_block()
+    return blocks
 
 
 def block_key(reader: Any, fieldname: str, btext: bytes) -> tuple[int, str, bytes]:

@@ -82,7 +82,7 @@ def read_ids(self: Any) -> None:
     if self._data is None:
         self._read_data()
     ids = self._data[0]
-    if type(ids) is bytes:
+    if _is_packed(self._data):
         ids = _unpack("I", ids)
     self._ids = ids if self._byteids else tuple(accumulate(ids))
 

@@ -33,7 +33,16 @@ from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from index.counting import SKIP_RATIO, Block, Memo, block_key, docset, landings
+from index.counting import (
+    SKIP_RATIO,
+    Block,
+    Memo,
+    block_key,
+    docset,
+    landings,
+    read_blocks,
+    term_bytes,
+)
 from index.phrases import FastPhrase
 
 Scores = dict[int, float]
@@ -61,6 +70,7 @@ def ranked(
         return None
     leaves = searcher.subsearchers or [(searcher, 0)]
     found: list[tuple[float, int]] = []
+    memo = memo or Memo()
     constant = _constant_score(query)
     if constant is not None:  # every match scores the same: the first ones, in article order
         for (_leaf, offset), candidates in zip(leaves, matching, strict=True):
@@ -74,7 +84,7 @@ def ranked(
     try:
         for (leaf, offset), candidates in zip(leaves, matching, strict=True):
             if candidates:
-                ranker = _SegmentRanker(searcher, leaf, candidates, check, memo or Memo())
+                ranker = _SegmentRanker(searcher, leaf, candidates, check, memo)
                 scores = ranker.scores(query)
                 found.extend((score, docnum + offset) for docnum, score in _best(scores, limit))
     except _UnsupportedError:
@@ -89,14 +99,10 @@ def _constant_score(query: wq.Query) -> float | None:
     An empty query (every article), with or without filters, scores all its matches
     alike: the sums and products are the ones `_SegmentRanker` would make.
     """
-    kind = type(query)
-    if kind is wq.Every and query.fieldname in (None, "", "*"):
-        return float(query.boost)
-    if kind is ConstantScoreQuery:
-        return float(query.score or 1.0)
-    if kind is wq.Not:
-        return 1.0
-    if kind is wq.And and query.subqueries:
+    constant = _leaf_constant(query)
+    if constant is not None:
+        return constant
+    if type(query) is wq.And and query.subqueries:
         parts = [_constant_score(child) for child in query.subqueries]
         if any(part is None for part in parts):
             return None
@@ -106,6 +112,22 @@ def _constant_score(query: wq.Query) -> float | None:
         for part in parts:
             total += part or 0.0
         return total * query.boost if query.boost != 1.0 else total
+    return None
+
+
+def _leaf_constant(query: wq.Query) -> float | None:
+    """What Whoosh weighs every match of an unscored part with, or None for other parts.
+
+    Every document: the boost. NOT (Whoosh's inverse matcher): 1.0. A constant score:
+    that score, except that Whoosh's list matcher takes a zero for "no weight", 1.0.
+    """
+    kind = type(query)
+    if kind is wq.Every and query.fieldname in (None, "", "*"):
+        return float(query.boost)
+    if kind is ConstantScoreQuery:
+        return float(query.score or 1.0)
+    if kind is wq.Not:
+        return 1.0
     return None
 
 
@@ -205,19 +227,13 @@ class _SegmentRanker:
         if kind is wq.Require:
             required = self._docs(query.b)
             return {doc: s for doc, s in self.scores(query.a, within).items() if doc in required}
-        if kind is wq.Not:  # Whoosh's inverse matcher weighs every document 1.0
-            excluded = self._docs(query.query)
-            return {doc: 1.0 for doc in within if doc not in excluded}
-        if kind is ConstantScoreQuery:
-            # Whoosh's list matcher gives a zero "constant score" a weight of 1.0.
-            score = query.score or 1.0
-            return dict.fromkeys(self._docs(query.child) & within, score)
+        constant = _leaf_constant(query)
+        if constant is not None:
+            return dict.fromkeys(self._docs(query) & within, constant)
         if kind is FastPhrase:
             return self._phrase(query, within)
         if kind in (wq.Prefix, wq.Wildcard) and query.field():
             return self._multiterm(query, within)
-        if kind is wq.Every and query.fieldname in (None, "", "*"):
-            return dict.fromkeys(within, query.boost)
         if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
             return {}
         raise _UnsupportedError
@@ -267,16 +283,10 @@ class _SegmentRanker:
 
     def _term(self, fieldname: str, text: Any, boost: float, within: AbstractSet[int]) -> Scores:
         """A word's score in each document of `within` that holds it."""
-        schema = self._leaf.schema
-        if fieldname not in schema:
-            return {}
-        try:
-            btext = text if isinstance(text, bytes) else schema[fieldname].to_bytes(text)
-        except ValueError:
+        btext = term_bytes(self._leaf, fieldname, text)
+        if btext is None or not within:
             return {}
         reader = self._reader
-        if (fieldname, btext) not in reader or not within:
-            return {}
         self._check()
         matcher = self._leaf.postings(fieldname, btext, weighting=self._top.weighting)
         if isinstance(matcher, FilterMatcher) and matcher._exclude:
@@ -285,22 +295,13 @@ class _SegmentRanker:
         if reader.doc_frequency(fieldname, btext) > SKIP_RATIO * len(within):
             scores = _looked_up(matcher, within)  # few documents: skip to each
         elif isinstance(matcher, W3LeafMatcher) and type(scorer) is BM25FScorer:
-            blocks = self._memo.blocks.get(block_key(reader, fieldname, btext)) or _blocks(matcher)
+            blocks = self._memo.blocks.get(block_key(reader, fieldname, btext)) or read_blocks(
+                matcher
+            )
             scores = _by_block(blocks, scorer, _norms(self._leaf, fieldname, scorer), within)
         else:
             scores = _one_by_one(matcher, within)
         return _boosted(scores, boost)
-
-
-def _blocks(matcher: Any) -> list[Block]:
-    """A posting list's (ids, weights), block by block."""
-    blocks = []
-    while matcher.is_active():
-        matcher._read_ids()
-        matcher._read_weights()
-        blocks.append((matcher._ids, matcher._weights))
-        matcher._next_block()
-    return blocks
 
 
 def _by_block(

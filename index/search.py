@@ -10,9 +10,9 @@ import threading
 import time
 from array import array
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
-from itertools import islice
+from itertools import filterfalse, islice
 from typing import Any
 
 from whoosh import collectors, columns, highlight
@@ -121,7 +121,7 @@ _COLUMN_CACHE_SETS = 2  # the index now and the one before (searchers still open
 # Counts over the whole archive, by index state (segments and deletions) and column.
 _ALL_COUNTS: dict[tuple[Any, ...], dict[str, int]] = {}
 # Every document in the order of a sort column, by segments, column and direction.
-_ORDERS: dict[tuple[Any, ...], list[int]] = {}
+_ORDERS: dict[tuple[Any, ...], array[int]] = {}
 
 
 def _column_of(searcher: Searcher, column: str) -> list[Any]:
@@ -362,8 +362,8 @@ def run_search(
     counted_here = [name for name in FACETS if name not in active] if request.facets else []
     restricted = _restrict(query, filter_query)
     # The matching articles are found first, without scoring (index/counting.py); then,
-    # if there are any, only the page asked for is ranked, which lets Whoosh skip blocks
-    # of postings that cannot make it (block-max scoring).
+    # if there are any, only the page asked for is ranked among them (index/ranking.py),
+    # from the posting blocks counting decoded.
     memo = Memo()  # what counting reads, for the ranking
     per_segment = segment_docsets(searcher, restricted, memo)
     matching = index_wide(searcher, per_segment)
@@ -378,8 +378,9 @@ def run_search(
     page: list[WhooshHit] = []
     if total:
         # The collapsed page lies within the first `wanted + hidden` of the ranking, but
-        # ranking that many loses block-max skipping: rank a few more than wanted, and more
-        # only when folded versions leave the page short.
+        # a longer ranking costs more (each kept hit, and Whoosh's block skipping for the
+        # queries it ranks): rank a few more than wanted, and more only when folded
+        # versions leave the page short.
         limit = wanted + min(hidden, COLLAPSE_SLACK)
         while True:
             results = _ranked(
@@ -466,15 +467,18 @@ def _ranked(
             searcher.search_with_collector(restricted, collector)
             results = collector.results()
     else:  # no scores needed: the matches in the order of their sort keys
-        matching = index_wide(searcher, per_segment)
         column, descending = _SORTS[sort]
         keys = _column_of(searcher, column)
         if len(matching) * DENSE_SHARE >= searcher.doc_count_all():
-            # Most of the archive: the first matches in the archive's sorted order.
-            wanted = set(matching)
-            top = list(
-                islice(filter(wanted.__contains__, _order_of(searcher, column, descending)), limit)
-            )
+            # Most of the archive: the first matches in the archive's sorted order (all of
+            # it but the deleted articles, or only the matches).
+            order = _order_of(searcher, column, descending)
+            kept: Iterator[int]
+            if len(matching) == searcher.doc_count():  # distinct live documents: all of them
+                kept = filterfalse(searcher.reader().is_deleted, order)
+            else:
+                kept = filter(set(matching).__contains__, order)
+            top = list(islice(kept, limit))
         else:
             pick = heapq.nlargest if descending else heapq.nsmallest
             # Ties keep the article order, as in Whoosh (`heapq` picks are stable).
@@ -487,7 +491,7 @@ def _ranked(
     return results
 
 
-def _order_of(searcher: Searcher, column: str, descending: bool) -> list[int]:
+def _order_of(searcher: Searcher, column: str, descending: bool) -> array[int]:
     """Every document number in the order of a sort column, ties in article order.
 
     Sorted once per index state and column (a tenth of a second on 150,000 articles),
@@ -500,7 +504,7 @@ def _order_of(searcher: Searcher, column: str, descending: bool) -> list[int]:
     if order is None:
         keys = _column_of(searcher, column)
         # A stable sort, also reversed: equal keys stay in article order, as `heapq` keeps them.
-        order = sorted(range(len(keys)), key=keys.__getitem__, reverse=descending)
+        order = array("I", sorted(range(len(keys)), key=keys.__getitem__, reverse=descending))
         with _COLUMN_LOCK:
             while len(_ORDERS) >= 2 * len(_SORTS):
                 del _ORDERS[next(iter(_ORDERS))]
