@@ -229,7 +229,7 @@ class _SegmentRanker:
             return {doc: s for doc, s in self.scores(query.a, within).items() if doc in required}
         constant = _leaf_constant(query)
         if constant is not None:
-            return dict.fromkeys(self._docs(query) & within, constant)
+            return dict.fromkeys(self._unscored_within(query, within), constant)
         if kind is FastPhrase:
             return self._phrase(query, within)
         if kind in (wq.Prefix, wq.Wildcard) and query.field():
@@ -253,6 +253,15 @@ class _SegmentRanker:
                 return {}
             within = set(parts[n])
         return _intersection(parts)
+
+    def _unscored_within(self, query: wq.Query, within: AbstractSet[int]) -> AbstractSet[int]:
+        """The documents of `within` that an unscored part (see `_leaf_constant`) matches."""
+        kind = type(query)
+        if kind is wq.Every:
+            return within  # the candidates are live documents
+        if kind is wq.Not:
+            return within - self._docs(query.query)  # not the segment's whole complement
+        return self._docs(query) & within
 
     def _docs(self, query: wq.Query) -> set[int]:
         return docset(self._leaf, query, self._memo)
