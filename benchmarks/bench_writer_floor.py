@@ -1,20 +1,20 @@
-"""How fast can Whoosh write a segment at all? The floor under the engine's build time.
+"""How fast can a segment be written at all? The floor under the engine's build time.
 
 Usage:
     .venv/bin/python benchmarks/bench_writer_floor.py FOLDER
 
 Reads FOLDER's articles exactly as the engine indexes them (the real scan, decoding and
 extraction, collected at the point where documents go to the segment workers), then, in
-one process:
+one process, writes them into one segment with the engine's schema:
 
-1. writes them into one Whoosh segment with the engine's schema, as a worker does;
-2. writes them again with every field's analysis answered from a memo (the words,
-   positions and weights computed beforehand), which leaves Whoosh's own work: its
-   posting pool, spills, sorting, block encoding and compression.
+1. with Whoosh's own `SegmentWriter` (its posting pool, spills, sorting, merging), as the
+   workers did up to stop 12;
+2. with the engine's `InvertingWriter`, as a worker does now (`index/inverting.py`).
 
-Line 2 is the least time one core needs per article with Whoosh's segment writer,
-whatever the analysis costs. Multiplied out to the archive's size and divided by the
-cores, it is the fastest a full build can be with this engine (see the README).
+Each is split into adding the documents (analysis, inverting or pooling, stored fields)
+and finishing the segment (the postings written in blocks, the term table). Multiplied
+out to the archive's size and divided by the cores, the second line is the fastest a
+full build can be with this writer, if reading the files cost nothing (see the README).
 """
 
 from __future__ import annotations
@@ -55,25 +55,24 @@ def collect(folder: Path) -> list[dict[str, Any]]:
     return collected
 
 
-def write_segment(documents: list[dict[str, Any]]) -> float:
-    """Seconds to write `documents` into one segment, as a worker does."""
+def write_segment(documents: list[dict[str, Any]], writer_class: type) -> tuple[float, float]:
+    """Seconds to add `documents` to a segment with `writer_class`, and to finish it."""
     from whoosh import index as whoosh_index
-    from whoosh.writing import SegmentWriter
 
-    from index.parallel import POOL_MB
     from index.schema import build_schema
 
     workdir = tempfile.mkdtemp(prefix="bench-floor-")
     try:
         ix = whoosh_index.create_in(workdir, build_schema())
-        writer = SegmentWriter(ix, _lk=False, limitmb=POOL_MB)
+        writer = writer_class(ix, _lk=False)
         gc.collect()
         gc.freeze()  # the memo's millions of objects would otherwise slow every collection
         started = time.perf_counter()
         for fields in documents:
             writer.add_document(**fields)
+        added = time.perf_counter()
         writer._finalize_segment()
-        return time.perf_counter() - started
+        return added - started, time.perf_counter() - added
     finally:
         gc.unfreeze()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -83,7 +82,9 @@ def main() -> int:
     if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
         print(__doc__, file=sys.stderr)
         return 2
-    from index.analysis import FastText
+    from whoosh.writing import SegmentWriter
+
+    from index.inverting import InvertingWriter
     from index.whoosh_fixes import apply
 
     documents = collect(Path(sys.argv[1]).resolve())
@@ -92,35 +93,17 @@ def main() -> int:
         return 2
     apply()
     count = len(documents)
-    whole = write_segment(documents)
-
-    original = FastText.index
-    memo: dict[tuple[int, str], list[Any]] = {}
-
-    def remembered(self: Any, value: str, **options: Any) -> Any:
-        key = (id(self), value)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = list(original(self, value, **options))
-        return iter(found)
-
-    FastText.index = remembered  # type: ignore[method-assign]
-    write_segment(documents)  # fills the memo
-    floor = write_segment(documents)
-    FastText.index = original  # type: ignore[method-assign]
-
     print(f"== bench_writer_floor: {sys.argv[1]}, {count:,} articles, one core ==")
-    print(
-        f"segment written as a worker does: {whole:.1f} s ({1000 * whole / count:.2f} ms/article)"
-    )
-    print(
-        f"Whoosh's own part (analysis from a memo): {floor:.1f} s "
-        f"({1000 * floor / count:.2f} ms/article, {100 * floor / whole:.0f}%)"
-    )
-    for articles in (157_595,):
+    for label, writer_class in (
+        ("Whoosh's SegmentWriter", SegmentWriter),
+        ("the engine's InvertingWriter", InvertingWriter),
+    ):
+        adding, finishing = write_segment(documents, writer_class)
+        total = adding + finishing
         print(
-            f"floor for {articles:,} articles on 2 cores: "
-            f"{articles * floor / count / 2:.0f} s (Whoosh's writer alone, perfectly parallel)"
+            f"{label}: {total:.1f} s ({1000 * total / count:.2f} ms/article): "
+            f"adding {adding:.1f} s, finishing {finishing:.1f} s; "
+            f"157,595 articles on 2 cores: {157_595 * total / count / 2:.0f} s"
         )
     return 0
 

@@ -28,10 +28,11 @@ from typing import Any
 from whoosh.codec.base import Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import Index
-from whoosh.writing import NO_MERGE, SegmentWriter
+from whoosh.writing import NO_MERGE
+
+from index.inverting import InvertingWriter
 
 CHUNK_DOCS = 100  # documents sent to a worker in one message
-POOL_MB = 64  # Whoosh's in-memory posting pool of each worker, before it spills to disk
 
 
 class WorkerError(RuntimeError):
@@ -66,7 +67,7 @@ def _worker_main(connection: Connection, index_dir: str) -> None:
 
     apply()
     ix = _WorkerStorage(index_dir).open_index()
-    writer: SegmentWriter | None = None
+    writer: InvertingWriter | None = None
     try:
         while True:
             try:
@@ -75,7 +76,7 @@ def _worker_main(connection: Connection, index_dir: str) -> None:
                 return  # the caller is gone: `finally` drops the unfinished segment
             if message == "docs":
                 if writer is None:
-                    writer = SegmentWriter(ix, _lk=False, limitmb=POOL_MB)
+                    writer = InvertingWriter(ix, _lk=False)
                 for fields in payload:
                     writer.add_document(**fields)
             elif message == "flush":
