@@ -34,8 +34,12 @@ from index.analysis import FastText
 
 # One FastText term's postings: document number, frequency and positions, one after another.
 _Positions = array  # of "I"
-# Any other field's postings: (document number, weight, encoded value).
-_Postings = list[tuple[int, float, bytes]]
+# Any other field's postings: document number and weight, one after another (as doubles,
+# which hold both exactly), and each posting's encoded value (shared among equal values).
+_Postings = tuple["array[float]", list[bytes]]
+# Rough sizes in memory, for `estimated_bytes`: a term with its container and key, a
+# FastText posting's number and frequency, a position, another field's posting.
+_TERM_BYTES, _POSTING_BYTES, _POSITION_BYTES, _OTHER_POSTING_BYTES = 200, 8, 4, 24
 
 
 def _stored_length(length: int) -> int:
@@ -57,6 +61,8 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         self._postings: dict[str, dict[bytes, _Postings]] = {}
         # Each indexed field's length in each document, as the postings are written with it.
         self._lengths: dict[str, array[int]] = {}
+        self._values: dict[bytes, bytes] = {}  # each distinct encoded value, once
+        self._estimated = 0
 
     def add_document(self, **fields: Any) -> None:
         """Add one document, as `SegmentWriter.add_document` does for the engine's fields."""
@@ -102,27 +108,42 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
             terms = self._positions.setdefault(fieldname, {})
             found = field._term_maker().positions(value)
             length = 0
+            new_terms = 0
             for term, places in found.items():
                 packed = terms.get(term)
                 if packed is None:
                     packed = terms[term] = array("I")
+                    new_terms += 1
                 packed.append(docnum)
                 packed.append(len(places))
                 packed.extend(places)
                 length += len(places)
+            self._estimated += (
+                new_terms * _TERM_BYTES + len(found) * _POSTING_BYTES + length * _POSITION_BYTES
+            )
         else:
             byterms = self._postings.setdefault(fieldname, {})
+            interned = self._values
             length = 0
             for tbytes, freq, weight, vbytes in field.index(value):
                 postings = byterms.get(tbytes)
                 if postings is None:
-                    postings = byterms[tbytes] = []
-                postings.append((docnum, weight, vbytes))
+                    postings = byterms[tbytes] = (array("d"), [])
+                    self._estimated += _TERM_BYTES
+                numbers, values = postings
+                numbers.append(docnum)
+                numbers.append(weight)
+                values.append(interned.setdefault(vbytes, vbytes))
                 length += freq
+                self._estimated += _OTHER_POSTING_BYTES
         if not field.scorable:
             length = 0
         lengths[docnum - self.docbase] = _stored_length(length)
         return length
+
+    def estimated_bytes(self) -> int:
+        """About how much memory the postings held so far take."""
+        return self._estimated
 
     def _flush_segment(self) -> None:
         """Close the per-document files and write the postings, field by field, term by term."""
@@ -148,14 +169,9 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
             else:
                 byterms = self._postings.pop(fieldname)
                 for tbytes in sorted(byterms):
-                    postings = byterms.pop(tbytes)
-                    self._write_term(
-                        tbytes,
-                        [posting[0] for posting in postings],
-                        [posting[1] for posting in postings],
-                        [posting[2] for posting in postings],
-                        lengths,
-                    )
+                    numbers, values = byterms.pop(tbytes)
+                    docs = list(map(int, numbers[0::2]))
+                    self._write_term(tbytes, docs, numbers[1::2].tolist(), values, lengths)
             fieldwriter.finish_field()
         self.fieldwriter.close()
 

@@ -2,16 +2,18 @@
 
 Whoosh is pure Python, so one process indexes on one core. For a large run the
 indexer hands its documents to `SegmentWorkers`: each worker process analyses
-the documents it is given and writes them into a Whoosh segment of its own,
-without touching the index's table of contents. At each commit the workers
-finish their segments, and the caller adds them to the index in one atomic
-table-of-contents write, with the batch's deletions (see
-docs/decisions/0011-parallel-segments.md).
+the documents it is given and writes them into a Whoosh segment of its own
+(with `index.inverting.InvertingWriter`), without touching the index's table
+of contents. At each commit the workers finish their segments, and the caller
+adds them to the index in one atomic table-of-contents write, with the batch's
+deletions (see docs/decisions/0011-parallel-segments.md).
 
-A worker creates its segment only when the first documents of a batch arrive,
-so nothing of it is on disk while the caller commits (Whoosh deletes the files
-of segments it does not know at each commit). If the caller dies, the workers
-read the end of their pipe, drop their unfinished segment and exit.
+A worker creates a segment only when the first documents of a batch arrive, so
+nothing of it is on disk while the caller commits (Whoosh deletes the files of
+segments it does not know at each commit). A worker whose postings outgrow
+`SEGMENT_BYTES` finishes its segment early and starts another; it hands them
+all over at the flush, before the commit. If the caller dies, the workers read
+the end of their pipe, drop their unfinished segment and exit.
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ from whoosh.writing import NO_MERGE
 from index.inverting import InvertingWriter
 
 CHUNK_DOCS = 100  # documents sent to a worker in one message
+# A worker finishes its segment and starts another once the postings it holds in memory
+# reach about this much (10,000 long Wikipedia articles: 28 MB), so that its memory stays
+# bounded however large the batch.
+SEGMENT_BYTES = 48_000_000
 
 
 class WorkerError(RuntimeError):
@@ -61,13 +67,20 @@ class _WorkerStorage(FileStorage):  # type: ignore[misc]  # Whoosh has no type i
         return super().temp_storage(f"{_TEMP_PREFIX}{os.getpid()}-{name or 'tmp'}")
 
 
-def _worker_main(connection: Connection, index_dir: str) -> None:
-    """Receive documents, write them into a segment, hand the segment over on "flush"."""
+def _finished(writer: InvertingWriter) -> Segment:
+    segment = writer._finalize_segment()
+    writer._tempstorage.destroy()
+    return segment
+
+
+def _worker_main(connection: Connection, index_dir: str, segment_bytes: int) -> None:
+    """Receive documents, write them into segments, hand the segments over on "flush"."""
     from index.whoosh_fixes import apply
 
     apply()
     ix = _WorkerStorage(index_dir).open_index()
     writer: InvertingWriter | None = None
+    finished: list[Segment] = []  # segments written since the last flush
     try:
         while True:
             try:
@@ -79,12 +92,15 @@ def _worker_main(connection: Connection, index_dir: str) -> None:
                     writer = InvertingWriter(ix, _lk=False)
                 for fields in payload:
                     writer.add_document(**fields)
+                if writer.estimated_bytes() > segment_bytes:
+                    finished.append(_finished(writer))
+                    writer = None
             elif message == "flush":
-                segment = writer._finalize_segment() if writer is not None else None
                 if writer is not None:
-                    writer._tempstorage.destroy()
-                writer = None
-                connection.send(("segment", segment))
+                    finished.append(_finished(writer))
+                    writer = None
+                connection.send(("segments", finished))
+                finished = []
             else:  # "stop"
                 return
     except Exception:  # noqa: BLE001 - reported to the caller, who decides
@@ -102,7 +118,7 @@ def _worker_main(connection: Connection, index_dir: str) -> None:
 class SegmentWorkers:
     """Worker processes that each write their own segment of one index."""
 
-    def __init__(self, index_dir: str, count: int) -> None:
+    def __init__(self, index_dir: str, count: int, segment_bytes: int = SEGMENT_BYTES) -> None:
         for leftover in Path(index_dir).glob(f"{_TEMP_PREFIX}*"):  # from a run that was killed
             shutil.rmtree(leftover, ignore_errors=True)
         context = multiprocessing.get_context("spawn")  # no inherited threads or locks
@@ -111,7 +127,10 @@ class SegmentWorkers:
         for _ in range(count):
             ours, theirs = context.Pipe()
             process = context.Process(
-                target=_worker_main, args=(theirs, index_dir), daemon=True, name="index-writer"
+                target=_worker_main,
+                args=(theirs, index_dir, segment_bytes),
+                daemon=True,
+                name="index-writer",
             )
             process.start()
             theirs.close()
@@ -155,8 +174,8 @@ class SegmentWorkers:
                 continue
             if kind == "error":
                 errors.append(str(payload))
-            elif payload is not None:
-                segments.append(payload)
+            else:
+                segments.extend(payload)
         if errors:
             raise WorkerError("\n".join(errors))
         self.pending = 0

@@ -14,7 +14,7 @@ from whoosh.writing import SegmentWriter
 import index.indexer as indexer
 from index import Library
 from index.inverting import InvertingWriter
-from index.parallel import commit_segments
+from index.parallel import SegmentWorkers, commit_segments
 from index.schema import build_schema
 from index.whoosh_fixes import apply
 
@@ -152,3 +152,26 @@ def test_documents_with_boosts_are_refused(documents: list[dict[str, Any]], tmp_
     with pytest.raises(ValueError, match="_boost"):
         writer.add_document(**documents[0], _boost=2.0)
     writer.cancel()
+
+
+def test_workers_finish_segments_early_to_bound_their_memory(
+    documents: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """With a small memory budget, each worker writes several segments: none is lost."""
+    ix = whoosh_index.create_in(str(tmp_path), build_schema())
+    workers = SegmentWorkers(str(tmp_path), 2, segment_bytes=500_000)
+    try:
+        for fields in documents:
+            workers.add(fields)
+        segments = workers.flush()
+    finally:
+        workers.close()
+    assert len(segments) > 4
+    assert sum(segment.doc_count_all() for segment in segments) == len(documents)
+    commit_segments(ix, segments, [])
+    with whoosh_index.open_dir(str(tmp_path)).searcher() as searcher:
+        assert searcher.doc_count() == len(documents)
+        stored = {fields["id"] for fields in searcher.all_stored_fields()}
+        assert stored == {fields["id"] for fields in documents}
+        query = QueryParser("body", searcher.schema).parse("cafés")
+        assert "extra" in [hit["id"] for hit in searcher.search(query)]
