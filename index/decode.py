@@ -86,7 +86,9 @@ def _utf16_without_bom(data: bytes) -> str | None:
     values (0x04, 0x03, 0x05). The candidate must also decode to printable text.
     """
     sample = data[: 8192 - (8192 % 2)]
-    if len(sample) < 8:
+    if len(sample) < 8 or b"\x00" not in sample:
+        # A text in UTF-16 has zero bytes: in its spaces, line ends, digits and punctuation.
+        # Text in one-byte encodings and UTF-8 (nearly every file) has none.
         return None
     for encoding, high in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
         counts = Counter(high)
@@ -103,6 +105,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+# The bytes that are not control bytes in text (tab, line ends, form feed, escape, NUL).
+_NOT_CONTROLS = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13, 27, 0))
+
+
 def looks_binary(data: bytes) -> bool:
     """Whether a byte string is binary data rather than text in a one-byte or UTF-8 encoding."""
     sample = data[:8192]
@@ -113,7 +119,7 @@ def looks_binary(data: bytes) -> bool:
         # A stray NUL or two in a text file is damage, not a sign of binary data.
         if zeros > 8 and zeros > len(sample) // 100:
             return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13, 27, 0))
+    controls = len(sample.translate(None, _NOT_CONTROLS))  # the control bytes left
     # Text has next to no control bytes; random or compressed data has one in ten.
     return controls > max(2, len(sample) * 0.01)
 

@@ -8,7 +8,9 @@ the job (see docs/decisions/0002-catalog-beside-whoosh.md).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,7 +60,7 @@ def read_file(scanned: ScannedFile) -> _Read:
     digest = hashlib.sha256()
     head = bytearray()
     try:
-        with scanned.path.open("rb") as handle:
+        with open(scanned.fs_path, "rb") as handle:  # noqa: PTH123 - no Path object per file
             while chunk := handle.read(_HASH_CHUNK):
                 digest.update(chunk)
                 if len(head) <= limit:
@@ -79,7 +81,12 @@ def read_file(scanned: ScannedFile) -> _Read:
 
 def folder_label(root: str, path: Path) -> str:
     """The folder an article is filed under: the library folder's name and the subfolders."""
-    relative = path.parent.relative_to(key_to_path(root))
+    return _folder_label(root, str(path.parent))
+
+
+@functools.lru_cache(maxsize=4096)  # the articles of one folder come together
+def _folder_label(root: str, parent: str) -> str:
+    relative = Path(parent).relative_to(key_to_path(root))
     parts = [key_to_path(root).name or root, *relative.parts]
     return path_to_key("/".join(parts))
 
@@ -93,7 +100,8 @@ def document_fields(
     article_id: str, scanned: ScannedFile, sha256: str, article: ParsedArticle
 ) -> dict[str, Any]:
     """The Whoosh fields of one article."""
-    label = folder_label(scanned.folder, scanned.path)
+    # A string operation, not a Path per article: 157,595 of them took 10 s.
+    label = _folder_label(scanned.folder, os.path.dirname(scanned.fs_path))  # noqa: PTH120
     parts = label.split("/")
     keywords = {label, *parts, *("/".join(parts[i:]) for i in range(1, len(parts)))}
     date = article.date

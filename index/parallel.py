@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import queue
 import shutil
+import threading
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -35,10 +37,11 @@ from whoosh.writing import NO_MERGE
 from index.inverting import InvertingWriter
 
 CHUNK_DOCS = 100  # documents sent to a worker in one message
+QUEUED_CHUNKS = 4  # chunks waiting for a free worker before the caller waits too
 # A worker finishes its segment and starts another once the postings it holds in memory
 # reach about this much (10,000 long Wikipedia articles: 28 MB), so that its memory stays
 # bounded however large the batch.
-SEGMENT_BYTES = 48_000_000
+SEGMENT_BYTES = 80_000_000
 
 
 class WorkerError(RuntimeError):
@@ -116,7 +119,13 @@ def _worker_main(connection: Connection, index_dir: str, segment_bytes: int) -> 
 
 
 class SegmentWorkers:
-    """Worker processes that each write their own segment of one index."""
+    """Worker processes that each write their own segments of one index.
+
+    Chunks of documents wait in one queue, and a sender thread per worker hands the
+    next chunk to its worker as soon as the worker takes it: a worker busy finishing a
+    segment gets none meanwhile, and the caller goes on reading files unless every
+    worker is behind.
+    """
 
     def __init__(self, index_dir: str, count: int, segment_bytes: int = SEGMENT_BYTES) -> None:
         for leftover in Path(index_dir).glob(f"{_TEMP_PREFIX}*"):  # from a run that was killed
@@ -136,37 +145,58 @@ class SegmentWorkers:
             theirs.close()
             self._connections.append(ours)
             self._processes.append(process)
-        self._chunks: list[list[dict[str, Any]]] = [[] for _ in range(count)]
-        self._next = 0
+        self._chunk: list[dict[str, Any]] = []
+        self._outbox: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(QUEUED_CHUNKS)
+        self._send_errors: list[str] = []
+        self._senders = [
+            threading.Thread(target=self._sending, args=(connection,), daemon=True)
+            for connection in self._connections
+        ]
+        for sender in self._senders:
+            sender.start()
         self.pending = 0  # documents handed out since the last flush
 
-    def add(self, fields: dict[str, Any]) -> None:
-        """Queue one document; documents go out in chunks, round robin."""
-        chunk = self._chunks[self._next]
-        chunk.append(fields)
-        self.pending += 1
-        if len(chunk) >= CHUNK_DOCS:
-            self._send(self._next, ("docs", chunk))
-            self._chunks[self._next] = []
-            self._next = (self._next + 1) % len(self._chunks)
+    def _sending(self, connection: Connection) -> None:
+        """A sender thread: hand queued chunks to one worker until told to stop (None)."""
+        while True:
+            chunk = self._outbox.get()
+            try:
+                if chunk is None:
+                    return
+                connection.send(("docs", chunk))
+            except OSError as error:  # the worker is gone; its chunks are lost: flush says so
+                self._send_errors.append(f"an indexing process stopped ({error})")
+            finally:
+                self._outbox.task_done()
 
-    def _send(self, worker: int, message: tuple[str, Any]) -> None:
-        try:
-            self._connections[worker].send(message)
-        except OSError as error:
-            raise WorkerError(f"an indexing process stopped ({error})") from error
+    def add(self, fields: dict[str, Any]) -> None:
+        """Queue one document; documents go out in chunks, to whichever worker is free."""
+        self._chunk.append(fields)
+        self.pending += 1
+        if len(self._chunk) >= CHUNK_DOCS:
+            self._hand_out()
+
+    def _hand_out(self) -> None:
+        if self._send_errors:
+            raise WorkerError(self._send_errors[0])
+        self._outbox.put(self._chunk)  # waits while every worker is behind
+        self._chunk = []
 
     def flush(self) -> list[Segment]:
-        """Finish every worker's segment; the segments are not in the index yet."""
-        for worker, chunk in enumerate(self._chunks):
-            if chunk:
-                self._send(worker, ("docs", chunk))
-                self._chunks[worker] = []
-        for worker in range(len(self._connections)):
-            self._send(worker, ("flush", None))
-        segments: list[Segment] = []
-        errors: list[str] = []
+        """Finish every worker's segments; the segments are not in the index yet."""
+        if self._chunk:
+            self._hand_out()
+        self._outbox.join()  # every chunk is with its worker
+        errors = list(self._send_errors)
+        asked = []
         for connection in self._connections:
+            try:
+                connection.send(("flush", None))
+                asked.append(connection)
+            except OSError as error:
+                errors.append(f"an indexing process stopped ({error})")
+        segments: list[Segment] = []
+        for connection in asked:
             try:
                 kind, payload = connection.recv()
             except (EOFError, OSError) as error:
@@ -182,7 +212,15 @@ class SegmentWorkers:
         return segments
 
     def close(self) -> None:
-        """Stop the workers; a segment they had not flushed is dropped."""
+        """Stop the workers; segments they had not flushed are dropped."""
+        with contextlib.suppress(queue.Empty):
+            while True:  # chunks not yet sent: dropped
+                self._outbox.get_nowait()
+                self._outbox.task_done()
+        for _ in self._senders:
+            self._outbox.put(None)
+        for sender in self._senders:
+            sender.join(timeout=10)  # a sender never shares a connection with "stop"
         for connection in self._connections:
             with contextlib.suppress(OSError):  # already gone
                 connection.send(("stop", None))

@@ -81,11 +81,9 @@ def shingles(text: str) -> set[int]:
     words = _WORD.findall(text.casefold())
     if len(words) < SHINGLE_WORDS:
         return {zlib.crc32(" ".join(words).encode())} if words else set()
-    join = " ".join
-    return {
-        zlib.crc32(join(words[i : i + SHINGLE_WORDS]).encode())
-        for i in range(len(words) - SHINGLE_WORDS + 1)
-    }
+    # Each run of words, in C loops; the shorter slices end the runs.
+    runs = zip(*(words[i:] for i in range(SHINGLE_WORDS)), strict=False)
+    return set(map(zlib.crc32, map(str.encode, map(" ".join, runs))))
 
 
 def sketch(text: str) -> tuple[array[int], int]:
