@@ -196,8 +196,11 @@ class SegmentWorkers:
             except OSError as error:
                 errors.append(f"an indexing process stopped ({error})")
         segments: list[Segment] = []
-        for connection in asked:
+        for connection in self._connections:
             try:
+                # A worker that failed left its reason in the pipe before it stopped.
+                if connection not in asked and not connection.poll():
+                    continue
                 kind, payload = connection.recv()
             except (EOFError, OSError) as error:
                 errors.append(f"an indexing process stopped ({error or 'no answer'})")

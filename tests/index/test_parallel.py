@@ -1,0 +1,68 @@
+"""Segment workers: a worker that dies or fails is reported, and nothing waits forever."""
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index as whoosh_index
+
+from index.parallel import CHUNK_DOCS, SegmentWorkers, WorkerError, commit_segments
+from index.schema import build_schema
+
+
+def _documents(count: int, **extra: Any) -> list[dict[str, Any]]:
+    return [
+        {"id": f"doc{n}", "title": f"Article {n}", "body": f"harbour cranes number {n}", **extra}
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> str:
+    whoosh_index.create_in(str(tmp_path), build_schema())
+    return str(tmp_path)
+
+
+def test_every_document_reaches_a_segment(index_dir: str) -> None:
+    workers = SegmentWorkers(index_dir, 2)
+    try:
+        for fields in _documents(CHUNK_DOCS * 6):
+            workers.add(fields)
+        segments = workers.flush()
+    finally:
+        workers.close()
+    # Chunks go to whichever worker is free: one or both may have written a segment.
+    assert 1 <= len(segments) <= 2
+    assert sum(segment.doc_count_all() for segment in segments) == CHUNK_DOCS * 6
+    commit_segments(whoosh_index.open_dir(index_dir), segments, [])
+    with whoosh_index.open_dir(index_dir).searcher() as searcher:
+        assert searcher.doc_count() == CHUNK_DOCS * 6
+
+
+def test_a_killed_worker_is_reported(index_dir: str) -> None:
+    workers = SegmentWorkers(index_dir, 2)
+    try:
+        victim = workers._processes[0]
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join()
+        with pytest.raises(WorkerError, match="indexing process stopped"):
+            for fields in _documents(CHUNK_DOCS * 10):
+                workers.add(fields)
+            workers.flush()
+    finally:
+        workers.close()  # returns: the other worker stops, the dead one is not waited for
+    assert not any(process.is_alive() for process in workers._processes)
+
+
+def test_a_document_a_worker_cannot_add_is_reported_with_its_cause(index_dir: str) -> None:
+    workers = SegmentWorkers(index_dir, 2)
+    try:
+        with pytest.raises(WorkerError) as raised:
+            for fields in _documents(CHUNK_DOCS * 2, date="not a date"):
+                workers.add(fields)
+            workers.flush()
+    finally:
+        workers.close()
+    assert "Traceback" in str(raised.value)  # the worker's own account of what went wrong
