@@ -66,7 +66,7 @@ def write_segment(documents: list[dict[str, Any]], writer_class: type) -> tuple[
         ix = whoosh_index.create_in(workdir, build_schema())
         writer = writer_class(ix, _lk=False)
         gc.collect()
-        gc.freeze()  # the memo's millions of objects would otherwise slow every collection
+        gc.freeze()  # the collected documents would otherwise slow every collection
         started = time.perf_counter()
         for fields in documents:
             writer.add_document(**fields)

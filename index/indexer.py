@@ -79,13 +79,9 @@ def read_file(scanned: ScannedFile) -> _Read:
     return _Read(digest.hexdigest(), article, None)
 
 
-def folder_label(root: str, path: Path) -> str:
-    """The folder an article is filed under: the library folder's name and the subfolders."""
-    return _folder_label(root, str(path.parent))
-
-
 @functools.lru_cache(maxsize=4096)  # the articles of one folder come together
-def _folder_label(root: str, parent: str) -> str:
+def folder_label(root: str, parent: str) -> str:
+    """The folder label of the articles in `parent`: the library folder's name, subfolders."""
     relative = Path(parent).relative_to(key_to_path(root))
     parts = [key_to_path(root).name or root, *relative.parts]
     return path_to_key("/".join(parts))
@@ -101,7 +97,7 @@ def document_fields(
 ) -> dict[str, Any]:
     """The Whoosh fields of one article."""
     # A string operation, not a Path per article: 157,595 of them took 10 s.
-    label = _folder_label(scanned.folder, os.path.dirname(scanned.fs_path))  # noqa: PTH120
+    label = folder_label(scanned.folder, os.path.dirname(scanned.fs_path))  # noqa: PTH120
     parts = label.split("/")
     keywords = {label, *parts, *("/".join(parts[i:]) for i in range(1, len(parts)))}
     date = article.date

@@ -32,8 +32,6 @@ from whoosh.writing import SegmentWriter
 
 from index.analysis import FastText
 
-# One FastText term's postings: document number, frequency and positions, one after another.
-_Positions = array  # of "I"
 # Any other field's postings: document number and weight, one after another (as doubles,
 # which hold both exactly), and each posting's encoded value (shared among equal values).
 _Postings = tuple["array[float]", list[bytes]]
@@ -57,7 +55,9 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
             if field.vector or field.separate_spelling():
                 raise ValueError(f"InvertingWriter writes no term vectors or spellings ({name})")
         self._failed = False
-        self._positions: dict[str, dict[str, _Positions[int]]] = {}
+        # Each FastText term's postings: document number, frequency and positions, one after
+        # another; any other field's as `_Postings`.
+        self._positions: dict[str, dict[str, array[int]]] = {}
         self._postings: dict[str, dict[bytes, _Postings]] = {}
         # Each indexed field's length in each document, as the postings are written with it.
         self._lengths: dict[str, array[int]] = {}
