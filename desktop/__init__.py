@@ -1,11 +1,7 @@
 """Reading Room, the application: the Qt window, the command line, user data and settings."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 APP_NAME = "readingroom"
 APP_ID = "org.readingroom.ReadingRoom"
-
-try:
-    __version__ = version("readingroom")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# The one place the version is written: pyproject.toml and the bundle's spec read it from
+# here (a constant, not importlib.metadata, which took 50 ms of every start).
+__version__ = "0.1.0"

@@ -1,5 +1,5 @@
 """`python -m desktop`: the same as the `readingroom` command."""
 
-from desktop.cli import main
+from desktop.launcher import main
 
 raise SystemExit(main())

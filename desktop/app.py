@@ -16,10 +16,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop import APP_ID, __version__
 from desktop.bookmarks import BookmarkStore
-from desktop.cli import storage_problem
 from desktop.indexing import IndexingController
 from desktop.main_window import MainWindow
-from desktop.paths import AppPaths
+from desktop.paths import AppPaths, storage_problem
 from desktop.resources import resource_dir
 from desktop.saved_searches import SavedSearchStore
 from desktop.session import LibrarySession

@@ -25,7 +25,8 @@ from desktop.cli_output import (
     format_results,
     format_sync_report,
 )
-from desktop.paths import BASEDIR_ENV, AppPaths
+from desktop.launcher import wants_window
+from desktop.paths import BASEDIR_ENV, AppPaths, storage_problem
 from desktop.periods import format_timeline
 from index import Filters, Library, LockBusyError, SearchRequest, SortOrder
 
@@ -35,23 +36,6 @@ EXIT_USAGE = 2
 EXIT_BUSY = 3
 EXIT_STORAGE = 4
 EXIT_INTERRUPTED = 130
-
-SUBCOMMANDS = (
-    "index",
-    "search",
-    "show",
-    "folders",
-    "problems",
-    "bookmarks",
-    "print",
-    "reading-list",
-    "stories",
-    "related",
-    "diff",
-    "saved",
-    "install-desktop",
-    "uninstall-desktop",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,9 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="surrogateescape")
     parser = build_parser()
-    if not any(arg in SUBCOMMANDS for arg in arguments) and not any(
-        arg in ("-h", "--help", "--version") for arg in arguments
-    ):
+    if wants_window(arguments):
         from desktop.app import run_gui  # Qt is loaded only for the window
 
         return run_gui(arguments)
@@ -343,20 +325,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if library is not None:
             library.close()
-
-
-def storage_problem(paths: AppPaths, error: BaseException) -> str:
-    """What to tell the user when the data folder cannot be written or read."""
-    detail = getattr(error, "strerror", None) or str(error)
-    where = getattr(error, "filename", None) or paths.data
-    return (
-        f"cannot use {where}: {detail}. Nothing was changed; check that the folder is "
-        "writable and the disk has space, or choose another with --basedir."
-    )
-
-
-def gui_main() -> int:
-    """The GUI entry point (no console window on Windows)."""
-    from desktop.app import run_gui
-
-    return run_gui(sys.argv[1:])

@@ -57,3 +57,13 @@ class AppPaths:
     def saved_searches(self) -> Path:
         """The saved searches file."""
         return self.data / "saved-searches.json"
+
+
+def storage_problem(paths: AppPaths, error: BaseException) -> str:
+    """What to tell the user when the data folder cannot be written or read."""
+    detail = getattr(error, "strerror", None) or str(error)
+    where = getattr(error, "filename", None) or paths.data
+    return (
+        f"cannot use {where}: {detail}. Nothing was changed; check that the folder is "
+        "writable and the disk has space, or choose another with --basedir."
+    )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -21,7 +22,6 @@ from whoosh.searching import Searcher
 
 from index.catalog import Catalog
 from index.hits import positive_terms, term_spans
-from index.indexer import CancelCheck, Indexer, ProgressCallback
 from index.lock import WriterLock
 from index.models import Article, Hit, Problem, SearchRequest, SearchResult, Story, SyncReport
 from index.paths import key_to_path, path_to_key
@@ -32,6 +32,9 @@ from index.stories import StoryStore
 from index.versions import EMPTY_STORIES, StoryMap, related, story_docnums, summary
 from index.whoosh_fixes import apply as apply_whoosh_fixes
 from index.whoosh_fixes import release_mapped_pages
+
+if TYPE_CHECKING:
+    from index.indexer import CancelCheck, ProgressCallback
 
 CANCELLED = "The search was cancelled."
 
@@ -116,6 +119,10 @@ class Library:
         Raises:
             LockBusyError: another indexing run is going and `wait` is false.
         """
+        # Imported here: the indexer brings the file readers (trafilatura, lxml), which a
+        # window that only searches never needs (its indexing runs in another process).
+        from index.indexer import Indexer  # noqa: PLC0415
+
         self._lock.acquire(wait=wait, on_wait=on_wait)
         try:
             ix, rebuilt = self._open_for_writing(rebuild)

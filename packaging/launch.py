@@ -7,6 +7,6 @@ if __name__ == "__main__":
     # are this executable again, which must become a worker instead of opening a window.
     multiprocessing.freeze_support()
 
-    from desktop.cli import main
+    from desktop.launcher import main
 
     raise SystemExit(main())

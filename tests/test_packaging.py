@@ -14,7 +14,7 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from desktop import APP_ID
+from desktop import APP_ID, __version__
 
 BBC = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "bbc"
 
@@ -52,6 +52,49 @@ def test_metainfo_is_valid() -> None:
     text = metainfo.read_text(encoding="utf-8")
     for part in (f"<id>{APP_ID}</id>", "<screenshots>", "<releases>", "<description>"):
         assert part in text
+
+
+def test_one_version_everywhere() -> None:
+    # pyproject.toml reads it from desktop/__init__.py; the metainfo's newest release is it.
+    from importlib.metadata import version  # noqa: PLC0415
+
+    assert version("readingroom") == __version__
+    text = (PACKAGING / f"{APP_ID}.metainfo.xml").read_text(encoding="utf-8")
+    assert f'<release version="{__version__}"' in text.split("<releases>")[1].split("</release")[0]
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop", "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == f"readingroom {__version__}"
+
+
+def loaded_modules(statement: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `statement`."""
+    code = f"import sys; {statement}; print(' '.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    return set(done.stdout.split())
+
+
+def test_the_window_starts_without_the_indexing_and_command_line_modules() -> None:
+    # The window's start waited 0.4 s for modules it never uses: the file readers
+    # (indexing runs in another process) and the command line's.
+    window = loaded_modules("import desktop.app")
+    assert "PySide6.QtWidgets" in window and "whoosh" in window
+    for heavy in ("trafilatura", "lxml", "index.indexer", "index.extract", "desktop.cli"):
+        assert heavy not in window, heavy
+
+
+def test_the_launcher_is_light() -> None:
+    # Worker processes import the launching module again: it must not bring Qt or the engine.
+    launcher = loaded_modules("import desktop.launcher")
+    assert not {
+        m for m in launcher if m.startswith(("PySide6", "whoosh", "index", "importlib.metadata"))
+    }
 
 
 def test_icons_from_16_to_512(qapp: QApplication) -> None:
