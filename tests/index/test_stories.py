@@ -163,6 +163,33 @@ def test_stories_follow_changes(tmp_path: Path, corpora: Path) -> None:
         library.close()
 
 
+def test_story_members_are_found_after_they_are_replaced(tmp_path: Path, corpora: Path) -> None:
+    """An edited member lives on in a newer segment; its old document is deleted, not found."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name in ("politics/040.txt", "politics/221.txt", "business/001.txt"):
+        shutil.copy(corpora / "bbc" / name, folder / name.replace("/", "-"))
+    library = Library(tmp_path / "data")
+    try:
+        library.add_folder(folder)
+        library.sync()
+        edited = folder / "politics-040.txt"
+        edited.write_text(edited.read_text() + "\n\nThis article was corrected.\n")
+        library.sync()
+
+        searcher = library._searcher()
+        assert searcher is not None and searcher.reader().has_deletions()
+        story_of = library._story_store.story_map()
+        assert len(story_of) == 2
+        found = versions.story_docnums(searcher, story_of, "after the edit")
+        live = {searcher.document_number(id=i): story for i, story in story_of.items()}
+        assert found.by_doc == live and None not in live
+        assert library.search(SearchRequest("corrected")).total == 1
+        assert library.search(SearchRequest('"human rights"')).hidden == 1
+    finally:
+        library.close()
+
+
 def test_sketches_survive_a_rebuild(bbc_seeds: Library, tmp_path: Path, corpora: Path) -> None:
     library = Library(tmp_path / "data")
     try:
