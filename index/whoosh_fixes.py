@@ -34,6 +34,15 @@
    "did you mean") was a binary search whose every probe read the key through five
    Python calls; it now reads the memory map directly (fuzzy words 40% faster).
 
+8. A column of variable-length values (folders, title sort keys) worked out each
+   document's offset in a Python loop when opened, and was read value by value:
+   0.15 s of the first search that counts folders on 150,000 articles. The offsets are
+   summed with `itertools.accumulate`, and a whole column is read as one slice.
+
+9. Finding a key in a hash file (a word's entry in a segment, an article by its id) read
+   each slot and key through a Python call on the file; it now reads the memory map in
+   place, as 7 does.
+
 The segments are immutable once written, so caching the answers of 1 and 2, and
 sharing the maps of 5, is safe.
 """
@@ -45,13 +54,15 @@ import os
 import struct
 import threading
 import weakref
+from array import array
 from collections.abc import Iterator
+from itertools import accumulate
 from typing import Any
 
 from whoosh import columns
 from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage, StorageError
-from whoosh.filedb.filetables import OrderedHashReader
+from whoosh.filedb.filetables import HashReader, OrderedHashReader
 from whoosh.filedb.structfile import BufferFile
 from whoosh.reading import MultiReader, ReaderClosed, SegmentReader
 
@@ -290,6 +301,64 @@ def _closest_key_pos(self: Any, key: bytes) -> int | None:
     return int(position)
 
 
+whoosh_read_offsets_and_lengths = columns.VarBytesColumn.Reader._read_offsets_and_lengths
+
+
+def _read_offsets_and_lengths(self: Any) -> None:
+    """Whoosh's, with the offsets summed in C when the column did not store them."""
+    dbfile, doccount = self._dbfile, self._doccount
+    lastbyte = self._basepos + self._length - 1
+    lens_code = chr(dbfile.get_byte(lastbyte))
+    if lens_code == "X" or not doccount:  # offsets stored (or nothing to sum): Whoosh's way
+        whoosh_read_offsets_and_lengths(self)
+        return
+    lengths = dbfile.get_array(
+        lastbyte - struct.calcsize(lens_code) * doccount, lens_code, doccount
+    )
+    offsets = array("L", accumulate(lengths, initial=0))
+    offsets.pop()  # the end of the last value
+    self._offsets, self._lengths = offsets, lengths
+
+
+def _iter_var_bytes(self: Any) -> Iterator[bytes]:
+    """Every document's value, sliced from one read of the column's values."""
+    ends = list(accumulate(self._lengths))
+    data = self._dbfile.get(self._basepos, ends[-1] if ends else 0)
+    return map(data.__getitem__, map(slice, [0, *ends[:-1]], ends))
+
+
+whoosh_ranges_for_key = HashReader.ranges_for_key
+_POINTER = struct.Struct("!Iq")  # a slot: the key's hash, where the key is stored
+_LENGTHS = struct.Struct("!ii")  # before a key: its length and its value's
+
+
+def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
+    """Where the values of `key` are stored (Whoosh's, reading the map in place)."""
+    buf = getattr(self.dbfile, "_buf", None)
+    if not isinstance(buf, memoryview) or not isinstance(key, bytes):
+        yield from whoosh_ranges_for_key(self, key)
+        return
+    keyhash = self.hashfn(key)
+    tablestart, numslots = self.tables[keyhash & 255]
+    if not numslots:
+        return
+    pointer_at, lengths_at, size = _POINTER.unpack_from, _LENGTHS.unpack_from, _POINTER.size
+    tableend = tablestart + numslots * size
+    slotpos = tablestart + ((keyhash >> 8) % numslots) * size
+    for _ in range(numslots):
+        slothash, itempos = pointer_at(buf, slotpos)
+        if not itempos:
+            return  # an empty slot ends the probe
+        if slothash == keyhash:
+            keylen, datalen = lengths_at(buf, itempos)
+            start = itempos + _LENGTHS.size
+            if keylen == len(key) and buf[start : start + keylen] == key:
+                yield (start + keylen, datalen)
+        slotpos += size
+        if slotpos == tableend:
+            slotpos = tablestart
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
@@ -300,3 +369,6 @@ def apply() -> None:
     CompoundStorage.close = _compound_close
     packed_blocks.apply()
     OrderedHashReader.closest_key_pos = _closest_key_pos
+    columns.VarBytesColumn.Reader._read_offsets_and_lengths = _read_offsets_and_lengths
+    columns.VarBytesColumn.Reader.__iter__ = _iter_var_bytes
+    HashReader.ranges_for_key = _ranges_for_key

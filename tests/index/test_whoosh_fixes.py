@@ -2,10 +2,15 @@
 
 from pathlib import Path
 
+from whoosh import columns
 from whoosh.filedb.filetables import OrderedHashReader
 
 from index import Library
-from index.whoosh_fixes import whoosh_closest_key_pos
+from index.whoosh_fixes import (
+    whoosh_closest_key_pos,
+    whoosh_ranges_for_key,
+    whoosh_read_offsets_and_lengths,
+)
 
 
 def test_term_lookups_find_what_whoosh_finds(corpora: Path, tmp_path: Path) -> None:
@@ -27,4 +32,34 @@ def test_term_lookups_find_what_whoosh_finds(corpora: Path, tmp_path: Path) -> N
             assert index.closest_key_pos(key) == whoosh_closest_key_pos(index, key), key
             checked += 1
     assert checked > 2000
+    library.close()
+
+
+def test_hash_lookups_and_columns_read_what_whoosh_reads(corpora: Path, tmp_path: Path) -> None:
+    library = Library(tmp_path / "data")
+    library.add_folder(corpora / "bbc" / "tech")
+    library.add_folder(corpora / "seeds")
+    library.sync()
+    searcher = library._searcher()
+    assert searcher is not None
+    reader = searcher.reader()
+    for leaf, _offset in reader.leaf_readers():
+        # Every id and a sample of words, and keys that are not there.
+        terms = leaf._terms._tindex
+        assert isinstance(terms.dbfile._buf, memoryview)  # read in place, not the fallback
+        keys = [key for key, _ in terms.items()]
+        probes = [*keys, b"", b"\x00", b"id\xffnot-there", *(key + b"x" for key in keys[::11])]
+        for key in probes:
+            assert list(terms.ranges_for_key(key)) == list(whoosh_ranges_for_key(terms, key))
+        assert {key for key in probes if key in terms} == set(keys)
+        # The variable-length columns, read whole and value by value.
+        for name in ("folder_facet", "title_sort"):
+            column = leaf.column_reader(name, translate=False)
+            assert isinstance(column, columns.VarBytesColumn.Reader)
+            plain = columns.VarBytesColumn.Reader.__new__(columns.VarBytesColumn.Reader)
+            plain.__dict__.update(column.__dict__)
+            whoosh_read_offsets_and_lengths(plain)
+            assert list(column._offsets) == list(plain._offsets)
+            expected = [column[n] for n in range(leaf.doc_count_all())]
+            assert list(column) == expected and len(set(expected)) > 1
     library.close()
