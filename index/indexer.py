@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -191,9 +192,9 @@ class Indexer:
         # change) hides its files; they are kept, not taken for deleted.
         hidden = tuple(p.key + "/" for p in scan_problems if p.is_folder)
         gone = {
-            key: FileRecord._make(row)
-            for key, row in known.items()
-            if key not in on_disk and not (key + "/").startswith(hidden)
+            key: FileRecord._make(known[key])
+            for key in known.keys() - on_disk.keys()  # a set difference, in C
+            if not (key + "/").startswith(hidden)
         }
         gone_by_hash: dict[str, list[FileRecord]] = {}
         gone_by_inode: dict[int, FileRecord] = {}
@@ -202,7 +203,7 @@ class Indexer:
             gone_by_inode[record.inode] = record
         # Every known id counts as taken until the run ends: a vanished file's id is
         # deleted from the index at the end, and must not be given to a new file first.
-        ids_in_use = {row[1] for row in known.values()}
+        ids_in_use = set(map(itemgetter(1), known.values()))
 
         total = len(to_read)
         if progress is not None:

@@ -7,6 +7,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,6 +16,8 @@ from index.paths import path_to_key
 
 # Deeper than this is a loop or a mistake, not an archive.
 MAX_DEPTH = 256
+_KINDS_KEPT = 1000  # suffixes remembered in one walk (odd names make new ones)
+_NAME = attrgetter("name")
 
 
 class ScannedFile(NamedTuple):
@@ -81,17 +84,24 @@ def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterat
     """
     folder = path_to_key(root)
     stack: list[tuple[Path, int]] = [(root, 0)]
+    # A re-sync walks every file (157,595 of them): the loop below is kept lean. Kinds
+    # are remembered by raw suffix (what `kind_of` decides by), a record is made without
+    # the named tuple's Python constructor, and regular files are tested for first.
+    kinds: dict[str, str | None] = {}
+    make = tuple.__new__
+    is_regular, is_folder = stat.S_ISREG, stat.S_ISDIR
     while stack:
         directory, depth = stack.pop()
         try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            entries = sorted(os.scandir(directory), key=_NAME)
         except OSError as error:
             reason = describe_folder_error(error)
             on_problem(ScanProblem(path_to_key(directory), folder, reason, is_folder=True))
             continue
         subdirs: list[Path] = []
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name[0] == ".":
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -101,7 +111,14 @@ def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterat
                     else:
                         subdirs.append(Path(entry.path))
                     continue
-                kind = kind_of(entry.name)
+                dot = name.rfind(".")
+                suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
+                try:
+                    kind = kinds[suffix]
+                except KeyError:
+                    kind = kind_of(name)
+                    if len(kinds) < _KINDS_KEPT:
+                        kinds[suffix] = kind
                 if kind is None:
                     continue
                 info = entry.stat(follow_symlinks=True)
@@ -112,14 +129,15 @@ def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterat
                     reason = describe_os_error(error)
                 on_problem(ScanProblem(path_to_key(entry.path), folder, reason))
                 continue
-            if stat.S_ISDIR(info.st_mode):
-                continue  # a link to a folder: not followed
-            if not stat.S_ISREG(info.st_mode):
-                if kind != "sniff":
-                    reason = "Not a regular file (a pipe, socket or device)"
-                    on_problem(ScanProblem(path_to_key(entry.path), folder, reason))
+            if not is_regular(info.st_mode):
+                if is_folder(info.st_mode) or kind == "sniff":
+                    continue  # a link to a folder (not followed), or a special file sniffed
+                reason = "Not a regular file (a pipe, socket or device)"
+                on_problem(ScanProblem(path_to_key(entry.path), folder, reason))
                 continue
             path = entry.path
             key = path if path.isascii() else path_to_key(path)  # `path_to_key`, inlined
-            yield ScannedFile(key, path, folder, kind, info.st_size, info.st_mtime_ns, info.st_ino)
+            yield make(
+                ScannedFile, (key, path, folder, kind, info.st_size, info.st_mtime_ns, info.st_ino)
+            )
         stack.extend((sub, depth + 1) for sub in reversed(subdirs))
