@@ -597,7 +597,7 @@ def list_articles(folder: Path) -> tuple[list[tuple[str, int]], int]:
     from index.scanner import ScanProblem, scan_folder
 
     problems: list[ScanProblem] = []
-    files = [(str(f.path), f.size) for f in scan_folder(folder, problems.append)]
+    files = sorted((f.fs_path, f.size) for f in scan_folder(folder, problems.append))
     return files, len(problems)
 
 

@@ -57,6 +57,7 @@ class FileRecord(NamedTuple):
 
 
 FileRow = tuple[str, str, str, int, int, int, str]
+_PATHS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
 
 
 class Catalog:
@@ -111,14 +112,29 @@ class Catalog:
         return cursor.rowcount > 0
 
     # files
-    def file_rows(self) -> dict[str, FileRow]:
-        """Every indexed file, by path, as plain rows in `FileRecord`'s order.
+    def file_stats(self) -> dict[str, tuple[int, int]]:
+        """Every indexed file's size and modification time (ns), by path.
 
-        Plain tuples: making 157,595 named tuples took 0.3 s of a 2 s re-sync, and a
-        re-sync needs records only for the files that changed or went.
+        What a re-sync compares with the disk, and no more: loading whole rows of
+        157,595 files (their ids, folders and hashes too) took 0.45 s of a 2 s re-sync.
         """
-        rows = self._db.execute("SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files")
-        return {row[0]: row for row in rows}
+        rows = self._db.execute("SELECT path, size, mtime_ns FROM files")
+        return {path: (size, mtime_ns) for path, size, mtime_ns in rows}
+
+    def file_rows(self, paths: Iterable[str]) -> dict[str, FileRow]:
+        """The rows of the indexed files among `paths`, by path, in `FileRecord`'s order."""
+        found: dict[str, FileRow] = {}
+        wanted = list(paths)
+        for start in range(0, len(wanted), _PATHS_PER_QUERY):
+            chunk = wanted[start : start + _PATHS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files "
+                f"WHERE path IN ({marks})",
+                chunk,
+            )
+            found.update((row[0], row) for row in rows)
+        return found
 
     def file_by_path(self, path: str) -> FileRecord | None:
         """The indexed file at a path, or None."""

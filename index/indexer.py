@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -176,26 +175,29 @@ class Indexer:
             report.elapsed_s = time.monotonic() - started
             return report
 
-        known = self._catalog.file_rows()
+        stats = self._catalog.file_stats()
         old_problems = self._catalog.problem_paths()
         to_read: list[ScannedFile] = []
         for key, scanned in on_disk.items():
-            row = known.get(key)
-            stat = (scanned.size, scanned.mtime_ns)
-            if row is not None and (row[3], row[4]) == stat:  # size and mtime_ns
+            stat = stats.get(key)  # the size and mtime_ns indexed, as scanned[4:6] on disk
+            if stat is not None and stat[1] == scanned[5] and stat[0] == scanned[4]:
                 report.unchanged += 1
-            elif row is None and old_problems.get(key) == stat:
+            elif stat is None and old_problems.get(key) == (scanned.size, scanned.mtime_ns):
                 report.problems += 1  # unchanged and unreadable for good: not read again
             else:
                 to_read.append(scanned)
         # A folder that could not be listed (a drive not connected, a permission
         # change) hides its files; they are kept, not taken for deleted.
         hidden = tuple(p.key + "/" for p in scan_problems if p.is_folder)
-        gone = {
-            key: FileRecord._make(known[key])
-            for key in known.keys() - on_disk.keys()  # a set difference, in C
+        vanished = [
+            key
+            for key in stats.keys() - on_disk.keys()  # a set difference, in C
             if not (key + "/").startswith(hidden)
-        }
+        ]
+        changed = [scanned.key for scanned in to_read if scanned.key in stats]
+        # Whole rows only for the files that changed or went (usually a handful).
+        known = self._catalog.file_rows([*changed, *vanished])
+        gone = {key: FileRecord._make(known.pop(key)) for key in vanished}
         gone_by_hash: dict[str, list[FileRecord]] = {}
         gone_by_inode: dict[int, FileRecord] = {}
         for record in gone.values():
@@ -203,7 +205,8 @@ class Indexer:
             gone_by_inode[record.inode] = record
         # Every known id counts as taken until the run ends: a vanished file's id is
         # deleted from the index at the end, and must not be given to a new file first.
-        ids_in_use = set(map(itemgetter(1), known.values()))
+        # Only new files are given ids: without any, the ids need not be loaded.
+        ids_in_use = self._catalog.all_ids() if len(to_read) > len(changed) else set()
 
         total = len(to_read)
         if progress is not None:

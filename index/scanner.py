@@ -7,7 +7,6 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,7 +16,6 @@ from index.paths import path_to_key
 # Deeper than this is a loop or a mistake, not an archive.
 MAX_DEPTH = 256
 _KINDS_KEPT = 1000  # suffixes remembered in one walk (odd names make new ones)
-_NAME = attrgetter("name")
 
 
 class ScannedFile(NamedTuple):
@@ -93,7 +91,9 @@ def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterat
     while stack:
         directory, depth = stack.pop()
         try:
-            entries = sorted(os.scandir(directory), key=_NAME)
+            # In the system's order: the indexer sorts what it reads (sorting every
+            # listing took 0.2 s of a re-sync of 157,595 files).
+            entries = list(os.scandir(directory))
         except OSError as error:
             reason = describe_folder_error(error)
             on_problem(ScanProblem(path_to_key(directory), folder, reason, is_folder=True))
