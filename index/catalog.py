@@ -112,14 +112,15 @@ class Catalog:
         return cursor.rowcount > 0
 
     # files
-    def file_stats(self) -> dict[str, tuple[int, int]]:
-        """Every indexed file's size and modification time (ns), by path.
+    def file_stats(self) -> dict[str, tuple[str, int, int]]:
+        """Every indexed file's (path, size, modification time in ns), by path.
 
         What a re-sync compares with the disk, and no more: loading whole rows of
         157,595 files (their ids, folders and hashes too) took 0.45 s of a 2 s re-sync.
+        The rows are kept as SQLite gives them (repacking them took a third longer).
         """
         rows = self._db.execute("SELECT path, size, mtime_ns FROM files")
-        return {path: (size, mtime_ns) for path, size, mtime_ns in rows}
+        return {row[0]: row for row in rows}
 
     def file_rows(self, paths: Iterable[str]) -> dict[str, FileRow]:
         """The rows of the indexed files among `paths`, by path, in `FileRecord`'s order."""

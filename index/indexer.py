@@ -179,8 +179,8 @@ class Indexer:
         old_problems = self._catalog.problem_paths()
         to_read: list[ScannedFile] = []
         for key, scanned in on_disk.items():
-            stat = stats.get(key)  # the size and mtime_ns indexed, as scanned[4:6] on disk
-            if stat is not None and stat[1] == scanned[5] and stat[0] == scanned[4]:
+            stat = stats.get(key)  # path, size and mtime_ns indexed; scanned[4:6] on disk
+            if stat is not None and stat[2] == scanned[5] and stat[1] == scanned[4]:
                 report.unchanged += 1
             elif stat is None and old_problems.get(key) == (scanned.size, scanned.mtime_ns):
                 report.problems += 1  # unchanged and unreadable for good: not read again
