@@ -29,6 +29,7 @@ from index.paths import key_to_path, path_to_key
 from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
 from index.stories import StoryStore, sketch
+from index.versions import stored_article
 
 BATCH_DOCS = 5000
 BATCH_SECONDS = 60.0
@@ -263,7 +264,7 @@ class Indexer:
         missing = self._catalog.all_ids() - self._stories.ids()
         with self._index.searcher() as searcher:
             for article_id in sorted(missing):
-                fields = searcher.document(id=article_id)
+                fields = stored_article(searcher, article_id)
                 if fields is not None:
                     samples, count = sketch(str(fields.get("body", "")))
                     self._pending_sketches.append((article_id, samples.tobytes(), count))
@@ -279,7 +280,7 @@ class Indexer:
         with self._index.searcher() as searcher:
 
             def text_of(article_id: str) -> str | None:
-                fields = searcher.document(id=article_id)
+                fields = stored_article(searcher, article_id)
                 return None if fields is None else str(fields.get("body", ""))
 
             stories.group(text_of)

@@ -76,6 +76,16 @@ def story_docnums(searcher: Searcher, story_of: Mapping[str, str], version: str)
     return found
 
 
+def stored_article(searcher: Searcher, article_id: str) -> dict[str, Any] | None:
+    """The stored fields of the live article with this id, or None (a look-up, not a search).
+
+    `Searcher.document(id=...)` runs a query through every segment: grouping the stories
+    of 157,595 articles fetched 15,000 texts that way, 4.7 s of matchers alone.
+    """
+    docnum = _live_docnum(searcher.reader().leaf_readers(), article_id)
+    return None if docnum is None else dict(searcher.stored_fields(docnum))
+
+
 def _live_docnum(leaves: list[tuple[IndexReader, int]], article_id: str) -> int | None:
     """The document number of the live article with this id, or None.
 
