@@ -28,6 +28,7 @@ from desktop.watcher import FolderWatcher
 from index import Hit, SearchResult
 
 SCREENSHOT_TIMEOUT_MS = 60_000
+STARTUP_CHECK_DELAY_MS = 1500  # the window's first search goes before the library's re-sync
 
 
 def build_window(paths: AppPaths, watch: bool = True) -> MainWindow:
@@ -43,6 +44,20 @@ def build_window(paths: AppPaths, watch: bool = True) -> MainWindow:
     indexing.setParent(window)
     watcher.setParent(window)
     return window
+
+
+def start_checking_library(window: MainWindow, at_once: bool = False) -> None:
+    """Start the re-sync that brings the library up to date with its folders.
+
+    An indexed library is checked a moment after the window opens: the check runs in
+    its own process, but on two cores it slowed the first search (157k articles: first
+    results 0.9-1.2 s without it, 1.0-1.5 s with it). A library without an index is
+    indexed at once, since there is nothing to search before.
+    """
+    if at_once or not window.session.current.is_indexed():
+        window.indexing.start()
+    else:
+        QTimer.singleShot(STARTUP_CHECK_DELAY_MS, window.indexing.start)
 
 
 def server_name(paths: AppPaths) -> str:
@@ -166,7 +181,7 @@ def run_gui(argv: Sequence[str]) -> int:
         ScreenshotTaker(window, args.screenshot, args.query)
     window.show()
     window.search_bar.focus()
-    window.indexing.start()
+    start_checking_library(window, at_once=args.screenshot is not None)
     try:
         return app.exec()
     finally:

@@ -16,7 +16,7 @@ from PySide6.QtNetwork import QLocalSocket
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from desktop.app import build_window, server_name
+from desktop.app import STARTUP_CHECK_DELAY_MS, build_window, server_name, start_checking_library
 from desktop.paths import AppPaths
 from desktop.problems_dialog import ProblemsDialog
 from desktop.reader import ReaderView
@@ -61,6 +61,24 @@ def test_first_run_shows_the_sample_archive(
         ),
         timeout=WAIT_MS,
     )
+
+
+def test_an_indexed_library_is_checked_after_the_first_search(
+    qtbot: QtBot, window_factory: WindowFactory, bbc_base: Path, tmp_path: Path
+) -> None:
+    window = window_factory.open(bbc_base)
+    start_checking_library(window)
+    assert not window.indexing.is_running()  # the first search goes first
+    window.search_bar.set_text("economy")
+    qtbot.waitUntil(lambda: window.results_model.rowCount() > 0, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.indexing.started, timeout=STARTUP_CHECK_DELAY_MS + WAIT_MS):
+        pass
+    qtbot.waitUntil(lambda: not window.indexing.is_running(), timeout=60_000)
+    # A library never indexed has nothing to search: it is indexed at once.
+    fresh = window_factory.open(tmp_path / "fresh")
+    start_checking_library(fresh)
+    assert fresh.indexing.is_running()
+    qtbot.waitUntil(lambda: not fresh.indexing.is_running(), timeout=60_000)
 
 
 def test_screenshot_command(tmp_path: Path) -> None:
