@@ -21,8 +21,10 @@ from whoosh.fields import TEXT
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
 
-# Whoosh's default token pattern (`whoosh.analysis.tokenizers.default_pattern`), without the group.
-WORD = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
+# Whoosh's word expression (`RegexTokenizer`'s default) in a form that never backtracks: runs
+# of word characters joined by single dots, as possessive repeats. The same words, 25% faster
+# (`tests/index/test_analysis.py`): indexing and every passage scan every word with it.
+WORD = re.compile(r"[\w*]++(?:\.[\w*]++)*+")
 # Raw words remembered with their term: about 15 MB. Once full, new words are analysed
 # each time; the commonest words come early, so the cache keeps serving most words.
 _CACHE_LIMIT = 100_000

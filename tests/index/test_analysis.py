@@ -71,6 +71,31 @@ def test_any_text_indexes_the_same(pieces: list[str], stemming: bool) -> None:
     assert fast == plain
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from([*"ab.*. _-\n\téİß٣", "..", "a.b", "*.", "x" * 40]), max_size=60))
+def test_words_are_whooshs_words(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    from whoosh.analysis.tokenizers import default_pattern
+
+    from index.analysis import WORD
+
+    theirs = [match.span() for match in default_pattern.finditer(text)]
+    assert [match.span() for match in WORD.finditer(text)] == theirs
+
+
+def test_words_of_real_articles_are_whooshs_words(corpora: Path) -> None:
+    from whoosh.analysis.tokenizers import default_pattern
+
+    from index.analysis import WORD
+
+    paths = [*sorted((corpora / "bbc").rglob("*.txt"))[::7], *(corpora / "seeds").iterdir()]
+    paths += sorted(p for p in (corpora / "encodings").rglob("*") if p.is_file())
+    for path in paths:
+        text = decode_bytes(path.read_bytes()[:50_000]).text
+        theirs = [match.span() for match in default_pattern.finditer(text)]
+        assert [match.span() for match in WORD.finditer(text)] == theirs, path
+
+
 def test_fast_highlighting_gives_whooshs_passages(corpora: Path, tmp_path: Path) -> None:
     """The same passages, marked the same, as Whoosh's highlighter on real articles."""
     from whoosh import highlight
