@@ -452,6 +452,21 @@ def test_search_json_contract(news: Library) -> None:
     assert seed["source"] is None
 
 
+def test_a_facet_of_one_value_counts_every_match(tmp_path: Path, corpora: Path) -> None:
+    library = Library(tmp_path / "data")
+    library.add_folder(corpora / "bbc" / "politics")
+    library.sync()
+    try:
+        for text in ("minister", "", "election OR vote"):
+            result = search(library, text)
+            assert result.total > 10
+            # One folder, no outlets, no dates: the counts come without counting.
+            assert result.facets == {"source": {}, "year": {}, "folder": {"politics": result.total}}
+            assert sum(result.timeline.values()) == result.total
+    finally:
+        library.close()
+
+
 def test_facets(news: Library) -> None:
     result = search(news, "keeper OR cranes OR refugee OR market")
 
