@@ -9,6 +9,7 @@ and, when it had to change or drop something, a message saying what.
 from __future__ import annotations
 
 import calendar
+import copy
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -284,10 +285,14 @@ def _bound(node: wq.Query, messages: list[str]) -> wq.Query:
     if isinstance(node, wq.And | wq.Or | wq.DisjunctionMax) and len(kept) > MAX_TERMS:
         messages.append(f"Only the first {MAX_TERMS} words of the query were searched.")
         kept = kept[:MAX_TERMS]
-    return _with_children(node.copy(), kept)
+    return _with_children(copy.copy(node), kept)
 
 
 def _with_children(node: wq.Query, children: list[wq.Query]) -> wq.Query:
+    """`node`, shallow-copied, with these children.
+
+    `Query.copy` copied the whole tree only for its children to be replaced: 2 ms a search.
+    """
     if isinstance(node, wq.compound.CompoundQuery):
         node.subqueries = children
     elif isinstance(node, wq.Not):
@@ -336,4 +341,4 @@ def expand_fuzzy(node: wq.Query, reader: IndexReader) -> wq.Query:
     if node.is_leaf():
         return node
     children = [expand_fuzzy(child, reader) for child in node.children()]
-    return _with_children(node.copy(), children).normalize()
+    return _with_children(copy.copy(node), children).normalize()
