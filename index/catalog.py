@@ -153,6 +153,11 @@ class Catalog:
         ).fetchone()
         return None if row is None else FileRecord(*row)
 
+    def has_id(self, article_id: str) -> bool:
+        """Whether an indexed file has this id."""
+        found = self._db.execute("SELECT 1 FROM files WHERE id = ?", (article_id,)).fetchone()
+        return found is not None
+
     def ids_with_hash(self, sha256: str) -> list[str]:
         """Ids of every indexed file with these exact bytes."""
         rows = self._db.execute("SELECT id FROM files WHERE sha256 = ? ORDER BY path", (sha256,))

@@ -147,6 +147,39 @@ def test_bbc_byte_identical_copies(bbc: Library, corpora: Path) -> None:
     assert Path(second.path) == second_path.resolve()
 
 
+def test_copies_added_later_get_their_own_ids(tmp_path: Path, corpora: Path) -> None:
+    """A re-sync that adds a few files looks their ids up in the catalog, one at a time."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    original = (corpora / "bbc" / "business" / "007.txt").read_bytes()
+    (folder / "first.txt").write_bytes(original)
+    (folder / "gone.txt").write_bytes((corpora / "bbc" / "business" / "001.txt").read_bytes())
+    library = Library(tmp_path / "data")
+    try:
+        library.add_folder(folder)
+        library.sync()
+        first = library.get(str(folder / "first.txt"))
+        gone = library.get(str(folder / "gone.txt"))
+        assert first is not None and gone is not None
+        # One run: a copy of the first arrives (its content id is taken), another article
+        # leaves (its id stays taken until the run ends), a new one arrives.
+        (folder / "copy.txt").write_bytes(original)
+        (folder / "gone.txt").unlink()
+        (folder / "later.txt").write_bytes(original + b"\n")
+        report = library.sync()
+        assert (report.added, report.removed) == (2, 1)
+        copy = library.get(str(folder / "copy.txt"))
+        later = library.get(str(folder / "later.txt"))
+        assert copy is not None and later is not None
+        assert len({first.id, copy.id, later.id, gone.id}) == 4
+        again = library.get(str(folder / "first.txt"))
+        assert again is not None and again.id == first.id
+        assert copy.copies == (first.id,) and again.copies == (copy.id,)
+        assert library.search(SearchRequest("")).total == 3
+    finally:
+        library.close()
+
+
 def test_bbc_refugee_highlights_stemmed_forms(bbc: Library) -> None:
     result = search(bbc, "refugee", limit=50)
 
