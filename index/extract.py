@@ -46,11 +46,11 @@ def kind_of(path: Path | str) -> str | None:
     """The reader a file name calls for: "text", "markdown", "html", "sniff", or None (skip)."""
     name = path.name if isinstance(path, Path) else path
     dot = name.rfind(".")
-    suffix = name[dot:].lower() if 0 < dot < len(name) - 1 else ""  # as `Path.suffix`
-    try:
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as `Path.suffix`
+    try:  # remembered as written: a re-sync asks for every file, and most need no `lower`
         return _KIND_BY_SUFFIX[suffix]
     except KeyError:
-        kind = _kind_of_suffix(suffix)
+        kind = _kind_of_suffix(suffix.lower())
     if len(_KIND_BY_SUFFIX) < _KINDS_KEPT:
         _KIND_BY_SUFFIX[suffix] = kind
     return kind

@@ -29,7 +29,6 @@ from index.paths import key_to_path, path_to_key
 from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
 from index.stories import StoryStore, sketch
-from index.versions import stored_article
 
 BATCH_DOCS = 5000
 BATCH_SECONDS = 60.0
@@ -181,8 +180,8 @@ class Indexer:
         old_problems = self._catalog.problem_paths()
         to_read: list[ScannedFile] = []
         for key, scanned in on_disk.items():
-            stat = stats.get(key)  # path, size and mtime_ns indexed; scanned[4:6] on disk
-            if stat is not None and stat[2] == scanned[5] and stat[1] == scanned[4]:
+            stat = stats.get(key)  # path, size and mtime_ns, as indexed
+            if stat is not None and stat[2] == scanned.mtime_ns and stat[1] == scanned.size:
                 report.unchanged += 1
             elif stat is None and old_problems.get(key) == (scanned.size, scanned.mtime_ns):
                 report.problems += 1  # unchanged and unreadable for good: not read again
@@ -269,7 +268,7 @@ class Indexer:
         missing = self._catalog.all_ids() - self._stories.ids()
         with self._index.searcher() as searcher:
             for article_id in sorted(missing):
-                fields = stored_article(searcher, article_id)
+                fields = searcher.document(id=article_id)
                 if fields is not None:
                     samples, count = sketch(str(fields.get("body", "")))
                     self._pending_sketches.append((article_id, samples.tobytes(), count))
@@ -285,7 +284,7 @@ class Indexer:
         with self._index.searcher() as searcher:
 
             def text_of(article_id: str) -> str | None:
-                fields = stored_article(searcher, article_id)
+                fields = searcher.document(id=article_id)
                 return None if fields is None else str(fields.get("body", ""))
 
             stories.group(text_of)

@@ -29,14 +29,7 @@ from index.query import build_parser, expand_fuzzy, parse_query
 from index.schema import SCHEMA_VERSION, build_schema
 from index.search import SearchCancelledError, run_search
 from index.stories import StoryStore
-from index.versions import (
-    EMPTY_STORIES,
-    StoryMap,
-    related,
-    stored_article,
-    story_docnums,
-    summary,
-)
+from index.versions import EMPTY_STORIES, StoryMap, related, story_docnums, summary
 from index.whoosh_fixes import apply as apply_whoosh_fixes
 from index.whoosh_fixes import release_mapped_pages
 
@@ -308,7 +301,7 @@ class Library:
         searcher = self._searcher()
         if searcher is None:
             return None
-        fields = stored_article(searcher, id_or_path)
+        fields = searcher.document(id=id_or_path)
         if fields is None:
             # Paths are not indexed (never searched): the catalog knows them.
             candidate = Path(id_or_path).expanduser()
@@ -319,7 +312,7 @@ class Library:
                 with self._catalog_lock:
                     record = self._catalog.file_by_path(key)
                 if record is not None:
-                    fields = stored_article(searcher, record.id)
+                    fields = searcher.document(id=record.id)
                     break
         if fields is None:
             return None
@@ -412,7 +405,7 @@ class Library:
             return None
         ids = self._story_store.members(name)
         shares = self._story_store.links_of(article_id)
-        versions = [summary(fields) for i in ids if (fields := stored_article(searcher, i))]
+        versions = [summary(fields) for i in ids if (fields := searcher.document(id=i))]
         versions.sort(key=_by_date)
         return Story(name, tuple(versions), shares)
 
@@ -424,7 +417,7 @@ class Library:
         found = self._story_store.stories()
         stories = []
         for name, ids in found.items():
-            versions = [summary(fields) for i in ids if (fields := stored_article(searcher, i))]
+            versions = [summary(fields) for i in ids if (fields := searcher.document(id=i))]
             if len(versions) > 1:
                 stories.append(Story(name, tuple(sorted(versions, key=_by_date))))
         stories.sort(key=lambda s: (-len(s.versions), s.versions[0].title.casefold(), s.id))

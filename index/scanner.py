@@ -15,7 +15,6 @@ from index.paths import path_to_key
 
 # Deeper than this is a loop or a mistake, not an archive.
 MAX_DEPTH = 256
-_KINDS_KEPT = 1000  # suffixes remembered in one walk (odd names make new ones)
 
 
 class ScannedFile(NamedTuple):
@@ -82,10 +81,9 @@ def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterat
     """
     folder = path_to_key(root)
     stack: list[tuple[Path, int]] = [(root, 0)]
-    # A re-sync walks every file (157,595 of them): the loop below is kept lean. Kinds
-    # are remembered by raw suffix (what `kind_of` decides by), a record is made without
-    # the named tuple's Python constructor, and regular files are tested for first.
-    kinds: dict[str, str | None] = {}
+    # A re-sync walks every file (157,595 of them): the loop below is kept lean. A record
+    # is made without the named tuple's Python constructor, and regular files are tested
+    # for first.
     make = tuple.__new__
     is_regular, is_folder = stat.S_ISREG, stat.S_ISDIR
     while stack:
@@ -111,14 +109,7 @@ def scan_folder(root: Path, on_problem: Callable[[ScanProblem], None]) -> Iterat
                     else:
                         subdirs.append(Path(entry.path))
                     continue
-                dot = name.rfind(".")
-                suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
-                try:
-                    kind = kinds[suffix]
-                except KeyError:
-                    kind = kind_of(name)
-                    if len(kinds) < _KINDS_KEPT:
-                        kinds[suffix] = kind
+                kind = kind_of(name)
                 if kind is None:
                     continue
                 info = entry.stat(follow_symlinks=True)

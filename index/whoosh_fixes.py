@@ -43,6 +43,12 @@
    each slot and key through a Python call on the file; it now reads the memory map in
    place, as 7 does.
 
+10. Finding a document by a unique field (an article by its id) opened the term's postings
+    in every segment (`first_id`), and `Searcher.document` ran a whole query. A term in one
+    document of a segment names it in its entry; `document` is now what Whoosh documents
+    it to be, `stored_fields(document_number(...))`. Story members on 157,595 articles:
+    0.19 s to 0.08 s; fetching the texts that grouping their stories checks: 4.7 s less.
+
 The segments are immutable once written, so caching the answers of 1 and 2, and
 sharing the maps of 5, is safe.
 """
@@ -64,7 +70,8 @@ from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage, StorageError
 from whoosh.filedb.filetables import HashReader, OrderedHashReader
 from whoosh.filedb.structfile import BufferFile
-from whoosh.reading import MultiReader, ReaderClosed, SegmentReader
+from whoosh.reading import MultiReader, ReaderClosed, SegmentReader, TermNotFound
+from whoosh.searching import Searcher
 
 from index import packed_blocks
 
@@ -359,6 +366,29 @@ def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
             slotpos = tablestart
 
 
+whoosh_first_id = SegmentReader.first_id
+whoosh_document = Searcher.document
+
+
+def _first_id(self: Any, fieldname: str, text: Any) -> int:
+    """Whoosh's, read from the term's entry when the term is in one document."""
+    info = self.term_info(fieldname, text)  # raises TermNotFound, as Whoosh's does
+    docnum = info.min_id()
+    if info.doc_frequency() != 1 or docnum is None:
+        return int(whoosh_first_id(self, fieldname, text))
+    if self.is_deleted(docnum):  # replaced: a later segment may hold the live one
+        raise TermNotFound((fieldname, text))
+    return int(docnum)
+
+
+def _document(self: Any, **kw: Any) -> Any:
+    """Whoosh's, by `document_number` (a term look-up) when one field is given."""
+    if len(kw) != 1:
+        return whoosh_document(self, **kw)
+    docnum = self.document_number(**kw)
+    return None if docnum is None else self.stored_fields(docnum)
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
     whoosh3.W3PerDocReader._cached_reader = _cached_reader
@@ -372,3 +402,5 @@ def apply() -> None:
     columns.VarBytesColumn.Reader._read_offsets_and_lengths = _read_offsets_and_lengths
     columns.VarBytesColumn.Reader.__iter__ = _iter_var_bytes
     HashReader.ranges_for_key = _ranges_for_key
+    SegmentReader.first_id = _first_id
+    Searcher.document = _document

@@ -1,13 +1,17 @@
 """The replacements in index/whoosh_fixes.py give what Whoosh's own code gives."""
 
+import shutil
 from pathlib import Path
 
 from whoosh import columns
 from whoosh.filedb.filetables import OrderedHashReader
+from whoosh.reading import TermNotFound
 
 from index import Library
 from index.whoosh_fixes import (
     whoosh_closest_key_pos,
+    whoosh_document,
+    whoosh_first_id,
     whoosh_ranges_for_key,
     whoosh_read_offsets_and_lengths,
 )
@@ -62,4 +66,39 @@ def test_hash_lookups_and_columns_read_what_whoosh_reads(corpora: Path, tmp_path
             assert list(column._offsets) == list(plain._offsets)
             expected = [column[n] for n in range(leaf.doc_count_all())]
             assert list(column) == expected and len(set(expected)) > 1
+    library.close()
+
+
+def test_documents_by_id_are_whooshs_after_edits(corpora: Path, tmp_path: Path) -> None:
+    """Looking an id up by its term's entry finds the live document Whoosh's search finds."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for path in sorted((corpora / "bbc" / "politics").glob("*.txt"))[:60]:
+        shutil.copy(path, folder / path.name)
+    library = Library(tmp_path / "data")
+    library.add_folder(folder)
+    library.sync()
+    for path in sorted(folder.glob("*.txt"))[::4]:  # edited: replaced in a newer segment
+        path.write_text(path.read_text() + "\n\nA correction was added.\n")
+    library.sync()
+    searcher = library._searcher()
+    assert searcher is not None
+    leaves = searcher.reader().leaf_readers()
+    assert len(leaves) > 1 and searcher.reader().has_deletions()
+    ids = {term.decode() for leaf, _ in leaves for term in leaf.lexicon("id")}
+    replaced = 0  # ids whose term is in a segment whose document was deleted
+    for article_id in [*sorted(ids), "not-an-id"]:
+        for leaf, _offset in leaves:
+            try:
+                expected: int | None = whoosh_first_id(leaf, "id", article_id)
+            except TermNotFound:
+                expected = None
+            try:
+                found: int | None = leaf.first_id("id", article_id)
+            except TermNotFound:
+                found = None
+            assert found == expected, article_id
+            replaced += expected is None and ("id", article_id) in leaf
+        assert searcher.document(id=article_id) == whoosh_document(searcher, id=article_id)
+    assert replaced == 15
     library.close()
