@@ -594,11 +594,10 @@ def in_child(function: Callable[..., Any], *args: Any) -> Any:
 
 def list_articles(folder: Path) -> tuple[list[tuple[str, int]], int]:
     """The files the engine's scanner picks up (path, size), and how many it could not look at."""
-    from index.scanner import ScanProblem, scan_folder
+    from index.scanner import Indexed, scan
 
-    problems: list[ScanProblem] = []
-    files = sorted((f.fs_path, f.size) for f in scan_folder(folder, problems.append))
-    return files, len(problems)
+    found = scan([folder], Indexed())
+    return sorted((f.fs_path, f.size) for f in found.to_read), len(found.problems)
 
 
 def warm_file_cache(paths: Sequence[str]) -> float:

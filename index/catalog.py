@@ -64,6 +64,7 @@ class Catalog:
     """Folders, indexed files and problems, in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._db = sqlite.connect(path, _SCHEMA)
 
     def checkpoint(self) -> None:

@@ -10,6 +10,7 @@ import yaml
 from index.dates import parse_date_value
 from index.decode import NotTextError, decode_bytes, looks_binary
 from index.html import NoArticleTextError, parse_html
+from index.kinds import kind_of
 from index.models import ParsedArticle
 from index.plaintext import parse_plain_text
 
@@ -20,9 +21,6 @@ MAX_HTML_BYTES = 16 * 1024 * 1024
 MAX_TITLE_CHARS = 300
 MAX_NAME_CHARS = 200
 MAX_FRONT_MATTER_CHARS = 64 * 1024
-
-TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
-HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<yaml>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -36,37 +34,6 @@ _HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body)", re.IGNORECA
 
 class UnreadableFileError(Exception):
     """A file that cannot be indexed; the message is the reason, in the user's words."""
-
-
-_KIND_BY_SUFFIX: dict[str, str | None] = {}  # a scan asks once per file, for a few suffixes
-_KINDS_KEPT = 1000
-
-
-def kind_of(path: Path | str) -> str | None:
-    """The reader a file name calls for: "text", "markdown", "html", "sniff", or None (skip)."""
-    name = path.name if isinstance(path, Path) else path
-    dot = name.rfind(".")
-    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as `Path.suffix`
-    try:  # remembered as written: a re-sync asks for every file, and most need no `lower`
-        return _KIND_BY_SUFFIX[suffix]
-    except KeyError:
-        kind = _kind_of_suffix(suffix.lower())
-    if len(_KIND_BY_SUFFIX) < _KINDS_KEPT:
-        _KIND_BY_SUFFIX[suffix] = kind
-    return kind
-
-
-def _kind_of_suffix(suffix: str) -> str | None:
-    if suffix in (".md", ".markdown"):
-        return "markdown"
-    if suffix in TEXT_SUFFIXES:
-        return "text"
-    if suffix in HTML_SUFFIXES:
-        return "html"
-    if suffix == "" or not re.fullmatch(r"\.[A-Za-z][A-Za-z0-9]{0,5}", suffix):
-        # No extension (or a dot that is part of the name, "Mr. Smith goes"): look inside.
-        return "sniff"
-    return None
 
 
 def read_limited(path: Path, limit: int) -> tuple[bytes, bool]:

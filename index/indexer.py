@@ -8,6 +8,7 @@ the job (see docs/decisions/0002-catalog-beside-whoosh.md).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -26,7 +27,14 @@ from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, p
 from index.models import ParsedArticle, SyncProgress, SyncReport
 from index.parallel import SegmentWorkers, available_cores, commit_segments
 from index.paths import key_to_path, path_to_key
-from index.scanner import ScannedFile, ScanProblem, describe_os_error, scan_folder
+from index.scanner import (
+    HELPER_MIN_FILES,
+    Indexed,
+    ScanHelper,
+    ScannedFile,
+    describe_os_error,
+    scan,
+)
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
 from index.stories import StoryStore, sketch
 
@@ -160,39 +168,32 @@ class Indexer:
             self._reconcile()
         self._catalog.set_meta("dirty", "1")
 
-        scan_problems: list[ScanProblem] = []
-        on_disk: dict[str, ScannedFile] = {}
-        for folder in folders:
-            for scanned in scan_folder(Path(folder), scan_problems.append):
-                on_disk.setdefault(scanned.key, scanned)
-                if should_cancel is not None and should_cancel():
-                    # Stopped while looking: nothing may be taken for deleted.
-                    report.cancelled = True
-                    break
-            if report.cancelled:
-                break
-        if report.cancelled:
+        walk_helper: contextlib.AbstractContextManager[ScanHelper | None] = contextlib.nullcontext()
+        if available_cores() >= 2 and self._catalog.count_files() >= HELPER_MIN_FILES:
+            walk_helper = ScanHelper(self._catalog.path)  # started first: it loads meanwhile
+        with walk_helper as helper:
+            indexed = Indexed.load(self._catalog)
+            roots = [Path(folder) for folder in folders]
+            found = scan(roots, indexed, should_cancel, helper)
+        if found.cancelled:
+            # Stopped while looking: nothing may be taken for deleted.
+            report.cancelled = True
             self._catalog.set_meta("dirty", None)
             report.elapsed_s = time.monotonic() - started
             return report
 
-        stats = self._catalog.file_stats()
-        old_problems = self._catalog.problem_paths()
-        to_read: list[ScannedFile] = []
-        for key, scanned in on_disk.items():
-            stat = stats.get(key)  # path, size and mtime_ns, as indexed
-            if stat is not None and stat[2] == scanned.mtime_ns and stat[1] == scanned.size:
-                report.unchanged += 1
-            elif stat is None and old_problems.get(key) == (scanned.size, scanned.mtime_ns):
-                report.problems += 1  # unchanged and unreadable for good: not read again
-            else:
-                to_read.append(scanned)
+        stats, old_problems = indexed.files, indexed.unreadable
+        to_read = found.to_read
+        report.unchanged += found.unchanged
+        report.problems += found.still_unreadable
+        on_disk = set(found.keys)
         # A folder that could not be listed (a drive not connected, a permission
         # change) hides its files; they are kept, not taken for deleted.
+        scan_problems = found.problems
         hidden = tuple(p.key + "/" for p in scan_problems if p.is_folder)
         vanished = [
             key
-            for key in stats.keys() - on_disk.keys()  # a set difference, in C
+            for key in stats.keys() - on_disk  # a set difference, in C
             if not (key + "/").startswith(hidden)
         ]
         changed = [scanned.key for scanned in to_read if scanned.key in stats]

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 import index.extract
-from index.extract import UnreadableFileError, kind_of, read_article
+from index.extract import UnreadableFileError, read_article
+from index.kinds import kind_of
 from index.plaintext import TITLE_MAX_CHARS
 
 SEED_NO_HEADLINE = "000_b3affed6fcba6295.txt"

@@ -1037,7 +1037,8 @@ def test_cancel_while_scanning_removes_nothing(
 ) -> None:
     folder = tmp_path / "many"
     animals = [f"animal{n:03d}" for n in range(60)]
-    write_animals(folder, animals)
+    for start in range(0, 60, 10):  # six folders: the walk asks after each
+        write_animals(folder / f"part{start // 10}", animals[start : start + 10])
     library = make_library(folder)
     library.sync()
     with opened(library.data_dir) as view:
@@ -1047,10 +1048,12 @@ def test_cancel_while_scanning_removes_nothing(
     def cancel_soon() -> bool:  # the user presses Cancel during the folder scan
         nonlocal calls
         calls += 1
-        return calls > 10
+        return calls > 2
 
     report = library.sync(should_cancel=cancel_soon)
 
+    assert report.cancelled
+    assert calls == 3  # stopped in the walk, with four folders not looked at
     assert report.removed == 0
     with opened(library.data_dir) as view:
         assert view.count() == 60
