@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -118,10 +119,11 @@ class Catalog:
 
         What a re-sync compares with the disk, and no more: loading whole rows of
         157,595 files (their ids, folders and hashes too) took 0.45 s of a 2 s re-sync.
-        The rows are kept as SQLite gives them (repacking them took a third longer).
+        The rows are kept as SQLite gives them (repacking them took a third longer), and
+        the dictionary is built by C loops (a comprehension took 0.27 s against 0.19 s).
         """
-        rows = self._db.execute("SELECT path, size, mtime_ns FROM files")
-        return {row[0]: row for row in rows}
+        rows = self._db.execute("SELECT path, size, mtime_ns FROM files").fetchall()
+        return dict(zip(map(itemgetter(0), rows), rows, strict=True))
 
     def file_rows(self, paths: Iterable[str]) -> dict[str, FileRow]:
         """The rows of the indexed files among `paths`, by path, in `FileRecord`'s order."""
