@@ -120,6 +120,8 @@ def _docset(searcher: Searcher, query: wq.Query, memo: Memo | None) -> set[int]:
                 break
             if negated:
                 found -= docset(searcher, child.query, memo)
+            elif _is_everything(child):  # a filter's "all articles": a kept set, not a walk
+                found &= _every(searcher)
             elif estimate > SKIP_RATIO * len(found):
                 found = _keep_matching(searcher, child, found)  # few candidates: look them up
             else:
@@ -137,7 +139,7 @@ def _docset(searcher: Searcher, query: wq.Query, memo: Memo | None) -> set[int]:
         return set(phrase_docs(searcher, query))
     if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
         return set()
-    if type(query) is wq.Every and query.fieldname in (None, "", "*"):
+    if _is_everything(query):
         return _every(searcher)
     if type(query) is wq.Not:
         return _every(searcher) - docset(searcher, query.query, memo)
@@ -148,6 +150,10 @@ def _docset(searcher: Searcher, query: wq.Query, memo: Memo | None) -> set[int]:
             found |= _term_docs(searcher, query.field(), btext, memo)
         return found
     return set(query.docs(searcher))  # phrases, ranges, NOT, everything: Whoosh's own way
+
+
+def _is_everything(query: wq.Query) -> bool:
+    return type(query) is wq.Every and query.fieldname in (None, "", "*")
 
 
 def _every(searcher: Searcher) -> set[int]:

@@ -3,6 +3,8 @@
 import shutil
 from pathlib import Path
 
+from whoosh import query as wq
+
 from index import Library
 from index.counting import matching_docnums
 from index.models import Filters
@@ -37,7 +39,8 @@ def check(library: Library) -> int:
     assert searcher is not None
     checked = 0
     for text in QUERIES:
-        query = parse_query(text, library._parser).query
+        # An empty query lists every article, as a search runs it (filters then browse).
+        query = parse_query(text, library._parser).query if text else wq.Every()
         query = expand_fuzzy(query, searcher.reader())
         for filters in (Filters(), Filters(years=(2004,)), Filters(folders=("politics",))):
             restricted = _restrict(query, _filter_query(searcher, filters))
