@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -48,6 +49,8 @@ PARALLEL_BATCH_DOCS = 100_000
 ID_LOOKUPS = 1000  # new files beyond this: every id is loaded, not looked up one by one
 SKETCH_FLUSH = 2000  # sketches stored at a time (not held for a whole batch)
 _HASH_CHUNK = 1024 * 1024
+
+_log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[SyncProgress], None]
 CancelCheck = Callable[[], bool]
@@ -170,7 +173,10 @@ class Indexer:
 
         walk_helper: contextlib.AbstractContextManager[ScanHelper | None] = contextlib.nullcontext()
         if available_cores() >= 2 and self._catalog.count_files() >= HELPER_MIN_FILES:
-            walk_helper = ScanHelper(self._catalog.path)  # started first: it loads meanwhile
+            try:
+                walk_helper = ScanHelper(self._catalog.path)  # started first: it loads meanwhile
+            except OSError as error:  # no process to be had: the walk goes alone
+                _log.warning("The walk goes without its helper: %s", error)
         with walk_helper as helper:
             indexed = Indexed.load(self._catalog)
             roots = [Path(folder) for folder in folders]

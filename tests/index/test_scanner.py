@@ -1,5 +1,6 @@
 """The walk of a re-sync: what it finds, alone or shared with its helper process."""
 
+import errno
 import os
 import shutil
 import signal
@@ -187,3 +188,21 @@ def test_a_folder_inside_another_counts_its_files_once(
         assert (again.added, again.updated, again.removed) == (0, 0, 0)
     finally:
         library.close()
+
+
+def test_a_helper_that_cannot_start_leaves_the_walk_to_the_sync(
+    indexed_archive: tuple[Library, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library, _folder = indexed_archive
+
+    class NoProcesses(ScanHelper):
+        def __init__(self, catalog_path: Path) -> None:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(index.indexer, "HELPER_MIN_FILES", 1000)
+    monkeypatch.setattr(index.indexer, "ScanHelper", NoProcesses)
+
+    report = library.sync()
+
+    assert (report.updated, report.added, report.removed) == (3, 1, 2)
+    assert report.unchanged == ARCHIVE_FILES - 3 - 2
