@@ -66,6 +66,13 @@ def indexed_archive(archive: Path, tmp_path: Path) -> Iterator[tuple[Library, Pa
     library.close()
 
 
+def _both_ways(library: Library, folder: Path, helper: ScanHelper) -> tuple[Scan, Scan]:
+    """The walk alone, and shared with `helper` (which is closed after)."""
+    alone = _walk(library, folder, None)
+    with helper:
+        return alone, _walk(library, folder, helper)
+
+
 def _walk(library: Library, folder: Path, helper: ScanHelper | None) -> Scan:
     catalog = Catalog(library.data_dir / "catalog.sqlite3")
     try:
@@ -92,9 +99,8 @@ def test_the_helper_finds_what_the_walk_alone_finds(
     indexed_archive: tuple[Library, Path],
 ) -> None:
     library, folder = indexed_archive
-    alone = _walk(library, folder, None)
-    with ScanHelper(library.data_dir / "catalog.sqlite3") as helper:
-        shared = _walk(library, folder, helper)
+    helper = ScanHelper(library.data_dir / "catalog.sqlite3")
+    alone, shared = _both_ways(library, folder, helper)
 
     assert helper.failure is None
     assert helper.sent >= 2  # the helper looked at part of the walk
@@ -109,11 +115,10 @@ def test_a_helper_that_dies_leaves_its_chunks_to_the_walk(
     indexed_archive: tuple[Library, Path],
 ) -> None:
     library, folder = indexed_archive
-    alone = _walk(library, folder, None)
-    with ScanHelper(library.data_dir / "catalog.sqlite3") as helper:
-        os.kill(helper._process.pid, signal.SIGKILL)
-        helper._process.join()
-        shared = _walk(library, folder, helper)
+    helper = ScanHelper(library.data_dir / "catalog.sqlite3")
+    os.kill(helper._process.pid, signal.SIGKILL)
+    helper._process.join()
+    alone, shared = _both_ways(library, folder, helper)
 
     assert helper.failure is not None
     assert "stopped" in helper.failure
@@ -124,9 +129,8 @@ def test_a_helper_that_fails_says_why_and_the_walk_goes_on(
     indexed_archive: tuple[Library, Path], tmp_path: Path
 ) -> None:
     library, folder = indexed_archive
-    alone = _walk(library, folder, None)
-    with ScanHelper(tmp_path) as helper:  # a folder, not a catalog: the helper cannot load it
-        shared = _walk(library, folder, helper)
+    helper = ScanHelper(tmp_path)  # a folder, not a catalog: the helper cannot load it
+    alone, shared = _both_ways(library, folder, helper)
 
     assert helper.failure is not None
     assert "Traceback" in helper.failure  # the helper's own account
