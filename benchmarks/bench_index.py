@@ -57,6 +57,9 @@ SNIPPETS = 3
 RESYNC_RUNS = 3
 PROGRESS_EVERY_S = 30.0
 MODES = ("10 hits + 3 snippets", "10 hits, no snippets")
+# The untimed-before first run of each query, with snippets: what a query costs before the
+# engine remembers anything of it (fuzzy words, for one).
+FIRST_RUN = f"first run of each, {MODES[0]}"
 
 # Words, AND, phrases, OR, NOT, prefixes, fuzzy terms, fields, dates, grouping and
 # misspellings; chosen to hit both news (bbc) and encyclopedia (Wikipedia) text.
@@ -320,13 +323,18 @@ def time_queries(
     """Run each query once to warm up, then `repeats` times, in each mode.
 
     Returns:
-        The latencies in ms of every mode, and per query the median of each mode.
+        The latencies in ms of every mode (and of the first runs, `FIRST_RUN`), and per
+        query the median of each mode.
     """
     latencies: dict[str, list[float]] = {mode: [] for mode in runners}
+    latencies[FIRST_RUN] = []
     medians: dict[str, list[float]] = {mode: [] for mode in runners}
     for mode, run in runners.items():
         for text in queries:
+            started = time.perf_counter()
             run(text)
+            if mode == MODES[0]:
+                latencies[FIRST_RUN].append((time.perf_counter() - started) * 1000)
             samples = []
             for _ in range(repeats):
                 started = time.perf_counter()
@@ -660,8 +668,8 @@ def rows_of(side: SideResult, total_bytes: int) -> dict[str, tuple[str, float]]:
     else:
         rows["re-sync unchanged, s"] = ("n/a", 0.0)
         rows["re-sync after 10 changed, 5 added, 5 deleted, s"] = ("n/a", 0.0)
-    for mode in MODES:
-        samples = side["latencies"][mode]
+    for mode in (*MODES, FIRST_RUN):
+        samples = side["latencies"].get(mode, [])
         text = latency_text(side, mode) if samples else "n/a"
         rows[f"query p50/p95/max ms, {mode}"] = (text, percentile(samples, 50))
     return rows
@@ -779,7 +787,7 @@ def time_existing(data_dir: Path, queries: list[str], repeats: int) -> int:
     library.close()
     for mode, samples in latencies.items():
         say(
-            f"{mode}: {len(queries)} queries x {repeats}: p50 {percentile(samples, 50):.1f} ms, "
+            f"{mode}: {len(samples)} runs: p50 {percentile(samples, 50):.1f} ms, "
             f"p95 {percentile(samples, 95):.1f} ms, max {max(samples):.1f} ms"
         )
     for stat in sorted(stats, key=lambda s: -s["median_ms"])[:10]:

@@ -43,6 +43,7 @@ MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
 MIN_WILDCARD_PREFIX = 2
 MAX_EXPANSIONS = 512
+FUZZY_WORDS_KEPT = 256  # fuzzy words remembered per reader (each a few dozen words)
 
 _DATE_PART = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
 _DATE_EXPR = rf"date:(?P<start>{_DATE_PART})?(?:\.\.(?P<end>{_DATE_PART})?)?(?=$|[\s)])"
@@ -310,7 +311,23 @@ def fuzzy_words(reader: IndexReader, node: wq.FuzzyTerm) -> list[str]:
     Whoosh looks fuzzy words up among a field's unstemmed spelling words, while
     the field itself holds stems. So the spelling words near the (stemmed) query
     word are stemmed in turn, and kept when their stem is near it too.
+
+    The words are remembered on the reader: a reader sees one version of the index,
+    and the search box asks again for every key typed after a fuzzy word (the look-up
+    walks each segment's words in Python: 60-80 ms on 157,595 articles).
     """
+    kept: dict[tuple[str, str, int, int], list[str]]
+    kept = reader.__dict__.setdefault("_rr_fuzzy_words", {})
+    key = (node.fieldname, node.text, node.maxdist, node.prefixlength)
+    words = kept.get(key)
+    if words is None:
+        words = _fuzzy_words(reader, node)
+        if len(kept) < FUZZY_WORDS_KEPT:
+            kept[key] = words
+    return list(words)
+
+
+def _fuzzy_words(reader: IndexReader, node: wq.FuzzyTerm) -> list[str]:
     field = node.fieldname
     fieldobj = reader.schema[field]
     stemmed = fieldobj.spelling_fieldname(field) != field

@@ -151,6 +151,23 @@ def test_fuzzy_terms(library: Library, query: str, expected: set[str]) -> None:
     assert found(library, query) == expected
 
 
+def test_fuzzy_words_follow_the_index(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "grain.txt").write_text("Grain corridor\n\nShips left by the grain corridor.\n")
+    library = Library(tmp_path / "data")
+    try:
+        library.add_folder(folder)
+        library.sync()
+        assert found(library, "corridr~") == {"grain"}
+        assert found(library, "corridr~") == {"grain"}  # the words remembered
+        (folder / "ballad.txt").write_text("A ballad\n\nThe band played a corrido.\n")
+        library.sync()
+        assert found(library, "corridr~") == {"grain", "ballad"}  # not the old words
+    finally:
+        library.close()
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
