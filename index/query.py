@@ -11,9 +11,12 @@ from __future__ import annotations
 import calendar
 import copy
 import re
+import threading
+from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.fields import Schema
@@ -43,7 +46,10 @@ MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
 MIN_WILDCARD_PREFIX = 2
 MAX_EXPANSIONS = 512
-FUZZY_WORDS_KEPT = 256  # fuzzy words remembered per reader (each a few dozen words)
+FUZZY_WORDS_KEPT = 256  # fuzzy words remembered (each a few dozen indexed words)
+
+_FUZZY_LOCK = threading.Lock()
+_FUZZY_WORDS: OrderedDict[tuple[Any, ...], list[str]] = OrderedDict()
 
 _DATE_PART = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
 _DATE_EXPR = rf"date:(?P<start>{_DATE_PART})?(?:\.\.(?P<end>{_DATE_PART})?)?(?=$|[\s)])"
@@ -312,18 +318,26 @@ def fuzzy_words(reader: IndexReader, node: wq.FuzzyTerm) -> list[str]:
     the field itself holds stems. So the spelling words near the (stemmed) query
     word are stemmed in turn, and kept when their stem is near it too.
 
-    The words are remembered on the reader: a reader sees one version of the index,
-    and the search box asks again for every key typed after a fuzzy word (the look-up
-    walks each segment's words in Python: 60-80 ms on 157,595 articles).
+    The words are remembered for the segments they were found in (the words of a
+    segment never change), by every searcher: the search box asks again for every key
+    typed after a fuzzy word, and the look-up walks each segment's words in Python
+    (60-80 ms on 157,595 articles).
     """
-    kept: dict[tuple[str, str, int, int], list[str]]
-    kept = reader.__dict__.setdefault("_rr_fuzzy_words", {})
-    key = (node.fieldname, node.text, node.maxdist, node.prefixlength)
-    words = kept.get(key)
-    if words is None:
-        words = _fuzzy_words(reader, node)
-        if len(kept) < FUZZY_WORDS_KEPT:
-            kept[key] = words
+    leaves = [leaf for leaf, _offset in reader.leaf_readers()]
+    if not all(hasattr(leaf, "segment") for leaf in leaves):
+        return _fuzzy_words(reader, node)  # an empty index: nothing to remember
+    segments = tuple(leaf.segment().segment_id() for leaf in leaves)
+    key = (segments, node.fieldname, node.text, node.maxdist, node.prefixlength)
+    with _FUZZY_LOCK:
+        words = _FUZZY_WORDS.get(key)
+        if words is not None:
+            _FUZZY_WORDS.move_to_end(key)
+            return list(words)
+    words = _fuzzy_words(reader, node)
+    with _FUZZY_LOCK:
+        _FUZZY_WORDS[key] = words
+        while len(_FUZZY_WORDS) > FUZZY_WORDS_KEPT:
+            _FUZZY_WORDS.popitem(last=False)
     return list(words)
 
 
