@@ -11,12 +11,9 @@ from __future__ import annotations
 import calendar
 import copy
 import re
-import threading
-from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from whoosh import query as wq
 from whoosh.fields import Schema
@@ -33,6 +30,8 @@ from whoosh.query.wrappers import WrappingQuery
 from whoosh.reading import IndexReader
 from whoosh.support.levenshtein import distance
 
+from index.state_cache import StateCache, segment_ids
+
 DEFAULT_FIELDS = ("title", "body", "author", "source")
 FIELD_ALIASES = {
     "source": ["outlet", "site", "publisher"],
@@ -48,8 +47,7 @@ MIN_WILDCARD_PREFIX = 2
 MAX_EXPANSIONS = 512
 FUZZY_WORDS_KEPT = 256  # fuzzy words remembered (each a few dozen indexed words)
 
-_FUZZY_LOCK = threading.Lock()
-_FUZZY_WORDS: OrderedDict[tuple[Any, ...], list[str]] = OrderedDict()
+_FUZZY_WORDS: StateCache[list[str]] = StateCache(FUZZY_WORDS_KEPT)
 
 _DATE_PART = r"\d{4}(?:-\d{1,2}(?:-\d{1,2})?)?"
 _DATE_EXPR = rf"date:(?P<start>{_DATE_PART})?(?:\.\.(?P<end>{_DATE_PART})?)?(?=$|[\s)])"
@@ -323,22 +321,11 @@ def fuzzy_words(reader: IndexReader, node: wq.FuzzyTerm) -> list[str]:
     typed after a fuzzy word, and the look-up walks each segment's words in Python
     (60-80 ms on 157,595 articles).
     """
-    leaves = [leaf for leaf, _offset in reader.leaf_readers()]
-    if not all(hasattr(leaf, "segment") for leaf in leaves):
+    segments = segment_ids(reader)
+    if segments is None:
         return _fuzzy_words(reader, node)  # an empty index: nothing to remember
-    segments = tuple(leaf.segment().segment_id() for leaf in leaves)
     key = (segments, node.fieldname, node.text, node.maxdist, node.prefixlength)
-    with _FUZZY_LOCK:
-        words = _FUZZY_WORDS.get(key)
-        if words is not None:
-            _FUZZY_WORDS.move_to_end(key)
-            return list(words)
-    words = _fuzzy_words(reader, node)
-    with _FUZZY_LOCK:
-        _FUZZY_WORDS[key] = words
-        while len(_FUZZY_WORDS) > FUZZY_WORDS_KEPT:
-            _FUZZY_WORDS.popitem(last=False)
-    return list(words)
+    return list(_FUZZY_WORDS.get(key, lambda: _fuzzy_words(reader, node)))
 
 
 def _fuzzy_words(reader: IndexReader, node: wq.FuzzyTerm) -> list[str]:

@@ -18,7 +18,6 @@ a part not known here (ranges, ...) are ranked by Whoosh
 from __future__ import annotations
 
 import heapq
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import chain, compress, repeat
@@ -44,6 +43,7 @@ from index.counting import (
     term_bytes,
 )
 from index.phrases import FastPhrase
+from index.state_cache import StateCache
 
 Scores = dict[int, float]
 
@@ -139,10 +139,8 @@ def _best(scores: Scores, limit: int) -> list[tuple[int, float]]:
     return [(docnum, score) for docnum, score in scores.items() if score >= least]
 
 
-_NORMS_LOCK = threading.Lock()
 # Each document's BM25 length norm, per segment, field and index-wide statistics.
-_NORMS: dict[tuple[Any, ...], list[float]] = {}
-_NORMS_KEPT = 64
+_NORMS: StateCache[list[float]] = StateCache(64)
 
 
 def _norms(leaf: Searcher, fieldname: str, scorer: BM25FScorer) -> list[float]:
@@ -152,21 +150,14 @@ def _norms(leaf: Searcher, fieldname: str, scorer: BM25FScorer) -> list[float]:
     so each score comes out bit for bit the same.
     """
     reader = leaf.reader()
-    segment = reader.segment()
-    key = (segment.segment_id(), fieldname, scorer.avgfl, scorer.B, scorer.K1)
-    with _NORMS_LOCK:
-        norms = _NORMS.get(key)
-    if norms is not None:
-        return norms
     b, k1, avgfl = scorer.B, scorer.K1, scorer.avgfl
-    lengths = [byte_to_length(byte) if byte else 1 for byte in range(256)]
-    by_byte = [k1 * ((1 - b) + b * length / avgfl) for length in lengths]
-    norms = [by_byte[b] for b in _length_bytes(reader, fieldname)]
-    with _NORMS_LOCK:
-        while len(_NORMS) >= _NORMS_KEPT:
-            del _NORMS[next(iter(_NORMS))]
-        _NORMS[key] = norms
-    return norms
+
+    def norms() -> list[float]:
+        lengths = [byte_to_length(byte) if byte else 1 for byte in range(256)]
+        by_byte = [k1 * ((1 - b) + b * length / avgfl) for length in lengths]
+        return [by_byte[byte] for byte in _length_bytes(reader, fieldname)]
+
+    return _NORMS.get((reader.segment().segment_id(), fieldname, avgfl, b, k1), norms)
 
 
 def _length_bytes(reader: Any, fieldname: str) -> bytes:

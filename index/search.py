@@ -27,6 +27,7 @@ from index.models import Filters, Hit, SearchRequest, SearchResult, SortOrder
 from index.phrases import with_fast_phrases
 from index.query import MAX_QUERY_CHARS, expand_fuzzy, parse_query
 from index.ranking import ranked
+from index.state_cache import StateCache, segment_ids
 from index.versions import EMPTY_STORIES, StoryMap, collapse, hidden_versions, opening, summary
 
 SNIPPET_CHARS = 220
@@ -116,12 +117,12 @@ def _restrict(query: wq.Query, filter_query: wq.Query | None) -> wq.Query:
 _COLUMN_LOCK = threading.Lock()
 # Column values by document (facets, sort keys), per set of segments and column: shared by
 # every thread's searcher.
-_COLUMN_CACHE: dict[tuple[str, ...], dict[str, list[Any]]] = {}
+_COLUMN_CACHE: dict[tuple[str, ...] | None, dict[str, list[Any]]] = {}
 _COLUMN_CACHE_SETS = 2  # the index now and the one before (searchers still open on it)
 # Counts over the whole archive, by index state (segments and deletions) and column.
-_ALL_COUNTS: dict[tuple[Any, ...], dict[str, int]] = {}
+_ALL_COUNTS: StateCache[dict[str, int]] = StateCache(4 * len(FACETS))
 # Every document in the order of a sort column, by segments, column and direction.
-_ORDERS: dict[tuple[Any, ...], array[int]] = {}
+_ORDERS: StateCache[array[int]] = StateCache(2 * len(_SORTS))
 
 
 def _column_of(searcher: Searcher, column: str) -> list[Any]:
@@ -131,7 +132,7 @@ def _column_of(searcher: Searcher, column: str) -> list[Any]:
     list is read once per index state (all threads share it) and then counted at
     C speed (`Counter(map(...))`); only the distinct values are decoded.
     """
-    segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
+    segments = segment_ids(searcher.reader())
     with _COLUMN_LOCK:
         by_name = _COLUMN_CACHE.get(segments)
         if by_name is None:
@@ -179,15 +180,7 @@ def _value_counts(searcher: Searcher, docnums: list[int], column: str) -> dict[s
             (segment.segment_id(), segment.deleted_count())
             for segment in searcher.reader().segments()
         )
-        key = (state, column)
-        with _COLUMN_LOCK:
-            counts = _ALL_COUNTS.get(key)
-        if counts is None:
-            counts = _count_values(searcher, docnums, column)
-            with _COLUMN_LOCK:
-                while len(_ALL_COUNTS) >= 4 * len(FACETS):
-                    del _ALL_COUNTS[next(iter(_ALL_COUNTS))]
-                _ALL_COUNTS[key] = counts
+        counts = _ALL_COUNTS.get((state, column), lambda: _count_values(searcher, docnums, column))
         return dict(counts)
     return _count_values(searcher, docnums, column)
 
@@ -204,7 +197,7 @@ def _count_values(searcher: Searcher, docnums: list[int], column: str) -> dict[s
 
 _MANY = object()  # a column holding more than one value
 # The one value a column holds in every document, or _MANY; by segments and column.
-_ONLY_VALUES: dict[tuple[tuple[str, ...], str], Any] = {}
+_ONLY_VALUES: StateCache[Any] = StateCache(2 * len(FACETS) + 2)
 
 
 def _only_value(searcher: Searcher, column: str, values: list[Any]) -> Any:
@@ -213,18 +206,12 @@ def _only_value(searcher: Searcher, column: str, values: list[Any]) -> Any:
     Archives often lack a facet altogether (plain texts have no outlet, Wikipedia no
     dates): counting its one value over every match cost a millisecond a facet.
     """
-    segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
-    key = (segments, column)
-    with _COLUMN_LOCK:
-        only = _ONLY_VALUES.get(key)
-    if only is None:
+
+    def only() -> Any:
         distinct = set(values)
-        only = distinct.pop() if len(distinct) == 1 else _MANY
-        with _COLUMN_LOCK:
-            while len(_ONLY_VALUES) >= 2 * len(FACETS) + 2:
-                del _ONLY_VALUES[next(iter(_ONLY_VALUES))]
-            _ONLY_VALUES[key] = only
-    return only
+        return distinct.pop() if len(distinct) == 1 else _MANY
+
+    return _ONLY_VALUES.get((segment_ids(searcher.reader()), column), only)
 
 
 def _timeline(
@@ -527,19 +514,13 @@ def _order_of(searcher: Searcher, column: str, descending: bool) -> array[int]:
     Sorted once per index state and column (a tenth of a second on 150,000 articles),
     so that a sorted list of most of the archive is its first matches in this order.
     """
-    segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
-    key = (segments, column, descending)
-    with _COLUMN_LOCK:
-        order = _ORDERS.get(key)
-    if order is None:
+
+    def order() -> array[int]:
         keys = _column_of(searcher, column)
         # A stable sort, also reversed: equal keys stay in article order, as `heapq` keeps them.
-        order = array("I", sorted(range(len(keys)), key=keys.__getitem__, reverse=descending))
-        with _COLUMN_LOCK:
-            while len(_ORDERS) >= 2 * len(_SORTS):
-                del _ORDERS[next(iter(_ORDERS))]
-            _ORDERS[key] = order
-    return order
+        return array("I", sorted(range(len(keys)), key=keys.__getitem__, reverse=descending))
+
+    return _ORDERS.get((segment_ids(searcher.reader()), column, descending), order)
 
 
 def _with_story(searcher: Searcher, hit: Hit, whoosh_hit: WhooshHit, stories: StoryMap) -> Hit:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import html
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from whoosh.searching import Searcher
 
 from index.models import Hit
 from index.paths import key_to_path
+from index.state_cache import StateCache, segment_ids
 
 # Key terms of the opened article searched for, at most.
 RELATED_TERMS = 30
@@ -32,9 +32,6 @@ RELATED_COMMON_SHARE = 0.05
 RELATED_MIN_COMMON = 500
 RELATED_POSTINGS = 3_000
 OPENING_CHARS = 220  # a passage's length, as search passages are
-
-_DOCNUM_LOCK = threading.Lock()
-_DOCNUM_CACHE: dict[tuple[tuple[str, ...], str], StoryMap] = {}
 
 
 class StoryMap:
@@ -48,6 +45,8 @@ class StoryMap:
 
 
 EMPTY_STORIES = StoryMap({})
+# One index and story state at a time: the map is quick to rebuild.
+_DOCNUM_CACHE: StateCache[StoryMap] = StateCache(1)
 
 
 def story_docnums(searcher: Searcher, story_of: Mapping[str, str], version: str) -> StoryMap:
@@ -56,22 +55,16 @@ def story_docnums(searcher: Searcher, story_of: Mapping[str, str], version: str)
     Looked up once per index state and story state (`version` changes whenever the
     stories are redrawn); every thread's searcher shares it.
     """
-    segments = tuple(segment.segment_id() for segment in searcher.reader().segments())
-    key = (segments, version)
-    with _DOCNUM_LOCK:
-        found = _DOCNUM_CACHE.get(key)
-    if found is not None:
-        return found
-    by_doc = {}
-    for article_id, story in story_of.items():
-        docnum = searcher.document_number(id=article_id)
-        if docnum is not None:
-            by_doc[docnum] = story
-    found = StoryMap(by_doc)
-    with _DOCNUM_LOCK:
-        _DOCNUM_CACHE.clear()  # one state at a time: the map is quick to rebuild
-        _DOCNUM_CACHE[key] = found
-    return found
+
+    def story_map() -> StoryMap:
+        by_doc = {}
+        for article_id, story in story_of.items():
+            docnum = searcher.document_number(id=article_id)
+            if docnum is not None:
+                by_doc[docnum] = story
+        return StoryMap(by_doc)
+
+    return _DOCNUM_CACHE.get((segment_ids(searcher.reader()), version), story_map)
 
 
 def hidden_versions(
