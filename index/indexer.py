@@ -260,7 +260,9 @@ class Indexer:
         return report
 
     def _flush_sketches(self) -> None:
-        """Store the sketches read so far (before their batch: see index/stories.py)."""
+        """Store the sketches made so far (before their batch: see index/stories.py)."""
+        if self._workers is not None:
+            self._pending_sketches.extend(self._workers.take_sketches())
         self._stories.put(self._pending_sketches)
         self._pending_sketches.clear()
 
@@ -411,9 +413,12 @@ class Indexer:
             self._writer_now().update_document(**fields)
         else:
             self._writer_now().add_document(**fields)
-        samples, count = sketch(article.text)
-        self._pending_sketches.append((article_id, samples.tobytes(), count))
-        if len(self._pending_sketches) >= SKETCH_FLUSH:
+        if self._workers is None:
+            samples, count = sketch(article.text)
+            self._pending_sketches.append((article_id, samples.tobytes(), count))
+            if len(self._pending_sketches) >= SKETCH_FLUSH:
+                self._flush_sketches()
+        elif self._workers.sketches_waiting() >= SKETCH_FLUSH:  # the workers sketch theirs
             self._flush_sketches()
         self._pending_files.append(
             FileRecord(

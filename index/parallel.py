@@ -35,6 +35,10 @@ from whoosh.index import Index
 from whoosh.writing import NO_MERGE
 
 from index.inverting import InvertingWriter
+from index.stories import sketch
+
+# What a worker sends back for each document it wrote: its id, sampled shingles, shingle count.
+Sketch = tuple[str, bytes, int]
 
 CHUNK_DOCS = 100  # documents sent to a worker in one message
 QUEUED_CHUNKS = 4  # chunks waiting for a free worker before the caller waits too
@@ -93,8 +97,12 @@ def _worker_main(connection: Connection, index_dir: str, segment_bytes: int) -> 
             if message == "docs":
                 if writer is None:
                     writer = InvertingWriter(ix, _lk=False)
+                sketches: list[Sketch] = []
                 for fields in payload:
                     writer.add_document(**fields)
+                    samples, count = sketch(fields.get("body") or "")
+                    sketches.append((fields["id"], samples.tobytes(), count))
+                connection.send(("sketches", sketches))
                 if writer.estimated_bytes() > segment_bytes:
                     finished.append(_finished(writer))
                     writer = None
@@ -124,7 +132,8 @@ class SegmentWorkers:
     Chunks of documents wait in one queue, and a sender thread per worker hands the
     next chunk to its worker as soon as the worker takes it: a worker busy finishing a
     segment gets none meanwhile, and the caller goes on reading files unless every
-    worker is behind.
+    worker is behind. A receiver thread per worker reads whatever the worker sends back:
+    the sketches of its documents, kept for `take_sketches`, and its answer to a flush.
     """
 
     def __init__(self, index_dir: str, count: int, segment_bytes: int = SEGMENT_BYTES) -> None:
@@ -148,12 +157,19 @@ class SegmentWorkers:
         self._chunk: list[dict[str, Any]] = []
         self._outbox: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(QUEUED_CHUNKS)
         self._send_errors: list[str] = []
-        self._senders = [
+        self._sketches: list[Sketch] = []  # appended by the receivers, taken by the caller
+        self._sketch_lock = threading.Lock()
+        # Each worker's answers to flushes, in order; ("gone", reason) once its pipe closes.
+        self._answers: list[queue.Queue[tuple[str, Any]]] = [queue.Queue() for _ in range(count)]
+        self._threads = [
             threading.Thread(target=self._sending, args=(connection,), daemon=True)
             for connection in self._connections
+        ] + [
+            threading.Thread(target=self._receiving, args=(connection, answers), daemon=True)
+            for connection, answers in zip(self._connections, self._answers, strict=True)
         ]
-        for sender in self._senders:
-            sender.start()
+        for thread in self._threads:
+            thread.start()
         self.pending = 0  # documents handed out since the last flush
 
     def _sending(self, connection: Connection) -> None:
@@ -169,6 +185,20 @@ class SegmentWorkers:
             finally:
                 self._outbox.task_done()
 
+    def _receiving(self, connection: Connection, answers: queue.Queue[tuple[str, Any]]) -> None:
+        """A receiver thread: collect one worker's sketches and answers until its pipe closes."""
+        while True:
+            try:
+                kind, payload = connection.recv()
+            except (EOFError, OSError) as error:
+                answers.put(("gone", f"an indexing process stopped ({error or 'no answer'})"))
+                return
+            if kind == "sketches":
+                with self._sketch_lock:
+                    self._sketches.extend(payload)
+            else:  # "segments" or "error"
+                answers.put((kind, payload))
+
     def add(self, fields: dict[str, Any]) -> None:
         """Queue one document; documents go out in chunks, to whichever worker is free."""
         self._chunk.append(fields)
@@ -182,33 +212,37 @@ class SegmentWorkers:
         self._outbox.put(self._chunk)  # waits while every worker is behind
         self._chunk = []
 
+    def sketches_waiting(self) -> int:
+        """How many sketches the workers have sent that were not taken yet."""
+        return len(self._sketches)
+
+    def take_sketches(self) -> list[Sketch]:
+        """The sketches the workers have sent since the last call (id, samples, count).
+
+        After `flush`, these include every document of the batch.
+        """
+        with self._sketch_lock:
+            taken, self._sketches = self._sketches, []
+        return taken
+
     def flush(self) -> list[Segment]:
         """Finish every worker's segments; the segments are not in the index yet."""
         if self._chunk:
             self._hand_out()
         self._outbox.join()  # every chunk is with its worker
         errors = list(self._send_errors)
-        asked = []
         for connection in self._connections:
-            try:
+            # A worker that is gone is reported by its receiver, with its reason if it left one.
+            with contextlib.suppress(OSError):
                 connection.send(("flush", None))
-                asked.append(connection)
-            except OSError as error:
-                errors.append(f"an indexing process stopped ({error})")
         segments: list[Segment] = []
-        for connection in self._connections:
-            try:
-                # A worker that failed left its reason in the pipe before it stopped.
-                if connection not in asked and not connection.poll():
-                    continue
-                kind, payload = connection.recv()
-            except (EOFError, OSError) as error:
-                errors.append(f"an indexing process stopped ({error or 'no answer'})")
-                continue
-            if kind == "error":
-                errors.append(str(payload))
-            else:
+        for answers in self._answers:
+            # Every chunk went before the flush, so its sketches came before this answer.
+            kind, payload = answers.get()
+            if kind == "segments":
                 segments.extend(payload)
+            else:  # "error" (the worker's traceback; it stops after sending it) or "gone"
+                errors.append(str(payload))
         if errors:
             raise WorkerError("\n".join(errors))
         self.pending = 0
@@ -220,19 +254,23 @@ class SegmentWorkers:
             while True:  # chunks not yet sent: dropped
                 self._outbox.get_nowait()
                 self._outbox.task_done()
-        for _ in self._senders:
+        senders = self._threads[: len(self._connections)]
+        for _ in senders:
             self._outbox.put(None)
-        for sender in self._senders:
+        for sender in senders:
             sender.join(timeout=10)  # a sender never shares a connection with "stop"
         for connection in self._connections:
             with contextlib.suppress(OSError):  # already gone
                 connection.send(("stop", None))
-            connection.close()
         for process in self._processes:
             process.join(timeout=10)
             if process.is_alive():
                 process.kill()
                 process.join()
+        for receiver in self._threads[len(self._connections) :]:
+            receiver.join(timeout=10)  # each reads the end of its pipe once its worker is gone
+        for connection in self._connections:
+            connection.close()
 
 
 def commit_segments(ix: Index, segments: list[Segment], deleted_ids: list[str]) -> None:

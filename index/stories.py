@@ -139,16 +139,18 @@ class StoryStore:
         They are grouped at the next `group`.
         """
         with self._transaction():
-            for article_id, samples, count in sketches:
+            rows: list[tuple[int, int]] = []
+            latest = {article_id: (samples, count) for article_id, samples, count in sketches}
+            for article_id, (samples, count) in latest.items():
                 self._remove(article_id)
                 cursor = self._db.execute(
                     "INSERT INTO sketches (id, samples, shingles) VALUES (?, ?, ?)",
                     (article_id, samples, count),
                 )
-                doc = cursor.lastrowid
-                self._db.executemany(
-                    "INSERT INTO samples VALUES (?, ?)", ((h, doc) for h in array("I", samples))
-                )
+                rows.extend(zip(array("I", samples), itertools.repeat(cursor.lastrowid)))
+            # In key order, the inserts walk the table's pages once instead of at random.
+            rows.sort()
+            self._db.executemany("INSERT INTO samples VALUES (?, ?)", rows)
 
     def remove(self, article_ids: Iterable[str]) -> None:
         """Forget articles' sketches and links (their stories are redrawn at `group`)."""

@@ -1,5 +1,7 @@
 """Packed posting blocks hold exactly what Whoosh's blocks hold, and Whoosh's still read."""
 
+import pickle
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ def libraries(
         patch.setattr(whoosh3.W3PostingsWriter, "_mini_ids", packed_blocks.whoosh_mini_ids)
         patch.setattr(whoosh3.W3PostingsWriter, "_mini_weights", packed_blocks.whoosh_mini_weights)
         patch.setattr(whoosh3.W3PostingsWriter, "_mini_values", packed_blocks.whoosh_mini_values)
+        patch.setattr(whoosh3.W3PostingsWriter, "_write_block", packed_blocks.whoosh_write_block)
         _sync(plain, folders)
     yield packed, plain
     packed.close()
@@ -93,6 +96,33 @@ def test_blocks_are_packed_and_whoosh_blocks_decode_as_whoosh_decodes_them(
                 blocks += 1
                 matcher._next_block()
     assert blocks > 500
+
+
+def test_small_blocks_are_stored_as_they_are_and_the_rest_compressed(
+    libraries: tuple[Library, Library],
+) -> None:
+    packed, plain = libraries
+    for library, small_ones in ((packed, True), (plain, False)):
+        counts = {True: 0, False: 0}
+        for fieldname in FIELDS:
+            for _term, matcher in _leaf_matchers(library, fieldname):
+                if not isinstance(matcher, W3LeafMatcher):
+                    continue
+                while matcher.is_active():
+                    offset, stored = matcher._dataoffset, matcher._nextoffset - matcher._dataoffset
+                    data = matcher._postfile.get(offset, stored)
+                    if matcher._compression:
+                        data = zlib.decompress(data)
+                    assert pickle.loads(data)  # noqa: S301 - the test's own index
+                    if library is packed:
+                        assert data[1] == 5  # pickle protocol 5: bytes stay bytes
+                        assert (len(data) >= packed_blocks.SMALL_BLOCK) == bool(
+                            matcher._compression
+                        )
+                    counts[bool(matcher._compression)] += 1
+                    matcher._next_block()
+        assert counts[True] > 100  # large blocks are compressed in both
+        assert (counts[False] > 1000) == small_ones  # Whoosh compresses every block
 
 
 def _read(matcher: Any) -> bool:
