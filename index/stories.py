@@ -147,7 +147,8 @@ class StoryStore:
                     "INSERT INTO sketches (id, samples, shingles) VALUES (?, ?, ?)",
                     (article_id, samples, count),
                 )
-                rows.extend(zip(array("I", samples), itertools.repeat(cursor.lastrowid)))
+                doc = int(cursor.lastrowid or 0)  # always set after an INSERT
+                rows.extend(zip(array("I", samples), itertools.repeat(doc)))
             # In key order, the inserts walk the table's pages once instead of at random.
             rows.sort()
             self._db.executemany("INSERT INTO samples VALUES (?, ?)", rows)
