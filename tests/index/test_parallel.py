@@ -10,6 +10,7 @@ from whoosh import index as whoosh_index
 
 from index.parallel import CHUNK_DOCS, SegmentWorkers, WorkerError, commit_segments
 from index.schema import build_schema
+from index.stories import sketch
 
 
 def _documents(count: int, **extra: Any) -> list[dict[str, Any]]:
@@ -39,6 +40,24 @@ def test_every_document_reaches_a_segment(index_dir: str) -> None:
     commit_segments(whoosh_index.open_dir(index_dir), segments, [])
     with whoosh_index.open_dir(index_dir).searcher() as searcher:
         assert searcher.doc_count() == CHUNK_DOCS * 6
+
+
+def test_workers_send_back_the_sketch_of_every_document(index_dir: str, corpora: Path) -> None:
+    """The stories' sketches are made in the workers; after a flush every one has come back."""
+    texts = {path.name: path.read_text() for path in sorted((corpora / "bbc" / "tech").glob("*"))}
+    workers = SegmentWorkers(index_dir, 2)
+    try:
+        for name, text in texts.items():
+            workers.add({"id": name, "title": name, "body": text})
+        workers.flush()
+        sketches = workers.take_sketches()
+        assert workers.take_sketches() == []  # taken once
+    finally:
+        workers.close()
+    assert len(sketches) == len(texts) > CHUNK_DOCS * 2
+    for article_id, samples, count in sketches:
+        expected, expected_count = sketch(texts[article_id])
+        assert (samples, count) == (expected.tobytes(), expected_count)
 
 
 def test_a_killed_worker_is_reported(index_dir: str) -> None:

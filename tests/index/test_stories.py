@@ -5,12 +5,15 @@ import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from index import Library, SearchRequest, SortOrder, versions
+from index import Library, SearchRequest, SortOrder, indexer, versions
 from index.stories import SAME_STORY, containment, shingles, sketch
 from index.versions import differences
+
+SKETCHED_BY_THE_CALLER: list[str] = []  # texts the syncing process sketched itself
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +21,23 @@ def bbc_seeds(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Iterat
     library = Library(tmp_path_factory.mktemp("stories"))
     library.add_folder(corpora / "bbc")
     library.add_folder(corpora / "seeds")
-    library.sync()
+
+    def counted(text: str) -> Any:
+        SKETCHED_BY_THE_CALLER.append(text)
+        return sketch(text)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(indexer, "sketch", counted)
+        library.sync()  # 2,228 files: written (and sketched) by segment workers
     yield library
     library.close()
+
+
+def test_a_large_sync_takes_every_sketch_from_its_workers(bbc_seeds: Library) -> None:
+    # Had the workers' sketches been lost, the sync would have sketched the texts again
+    # from the index at its end (`_sketch_missing`) and the stories would look the same.
+    assert SKETCHED_BY_THE_CALLER == []
+    assert bbc_seeds._story_store.count() == bbc_seeds._catalog.count_files() == 2228
 
 
 def identical_groups(corpora: Path) -> list[set[str]]:
