@@ -47,7 +47,7 @@ PARALLEL_MIN_FILES = 2000
 # still ends after BATCH_SECONDS, so a crash loses at most a minute of work.
 PARALLEL_BATCH_DOCS = 100_000
 ID_LOOKUPS = 1000  # new files beyond this: every id is loaded, not looked up one by one
-SKETCH_FLUSH = 2000  # sketches stored at a time (not held for a whole batch)
+SKETCH_FLUSH = 10_000  # sketches stored at a time (a few MB; not held for a whole batch)
 _HASH_CHUNK = 1024 * 1024
 
 _log = logging.getLogger(__name__)

@@ -50,6 +50,7 @@ SAME_STORY = 0.3  # containment of the shorter article's shingles in the longer 
 # Y"): such a short article joins a story only as an exact copy.
 MIN_STORY_SHINGLES = 40
 BULK_GROUPING = 2000  # more new articles than this: one pass over every sample
+_IDS_PER_QUERY = 500  # ids in one `IN (...)` (SQLite allows 32,766 parameters)
 _SIZES_BY_QUERY = 5000  # more articles to look up than this: one pass over the sketches
 _WORD = re.compile(r"\w+")
 
@@ -138,20 +139,40 @@ class StoryStore:
 
         They are grouped at the next `group`.
         """
+        latest = {article_id: (samples, count) for article_id, samples, count in sketches}
+        if not latest:
+            return
         with self._transaction():
-            rows: list[tuple[int, int]] = []
-            latest = {article_id: (samples, count) for article_id, samples, count in sketches}
-            for article_id, (samples, count) in latest.items():
+            for article_id in self._sketched(list(latest)):
                 self._remove(article_id)
-                cursor = self._db.execute(
-                    "INSERT INTO sketches (id, samples, shingles) VALUES (?, ?, ?)",
-                    (article_id, samples, count),
-                )
-                doc = int(cursor.lastrowid or 0)  # always set after an INSERT
-                rows.extend(zip(array("I", samples), itertools.repeat(doc)))
+            # New rows numbered as SQLite would number them, so that they go in one statement.
+            (top,) = self._db.execute("SELECT coalesce(max(doc), 0) FROM sketches").fetchone()
+            numbered = list(zip(itertools.count(int(top) + 1), latest.items(), strict=False))
+            self._db.executemany(
+                "INSERT INTO sketches (doc, id, samples, shingles) VALUES (?, ?, ?, ?)",
+                (
+                    (doc, article_id, samples, count)
+                    for doc, (article_id, (samples, count)) in numbered
+                ),
+            )
+            rows = [
+                row
+                for doc, (_id, (samples, _count)) in numbered
+                for row in zip(array("I", samples), itertools.repeat(doc))
+            ]
             # In key order, the inserts walk the table's pages once instead of at random.
             rows.sort()
             self._db.executemany("INSERT INTO samples VALUES (?, ?)", rows)
+
+    def _sketched(self, article_ids: list[str]) -> list[str]:
+        """Those of `article_ids` that have a sketch (asked in slices, not one by one)."""
+        found: list[str] = []
+        for start in range(0, len(article_ids), _IDS_PER_QUERY):
+            part = article_ids[start : start + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(part))
+            query = f"SELECT id FROM sketches WHERE id IN ({marks})"  # noqa: S608 - only marks
+            found.extend(str(row[0]) for row in self._db.execute(query, part))
+        return found
 
     def remove(self, article_ids: Iterable[str]) -> None:
         """Forget articles' sketches and links (their stories are redrawn at `group`)."""

@@ -2,6 +2,7 @@
 
 import hashlib
 import shutil
+from array import array
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from index import Library, SearchRequest, SortOrder, indexer, versions
-from index.stories import SAME_STORY, containment, shingles, sketch
+from index.stories import SAME_STORY, StoryStore, containment, shingles, sketch
 from index.versions import differences
 
 SKETCHED_BY_THE_CALLER: list[str] = []  # texts the syncing process sketched itself
@@ -217,6 +218,22 @@ def test_sketches_survive_a_rebuild(bbc_seeds: Library, tmp_path: Path, corpora:
         assert len(library.stories()) == 1
     finally:
         library.close()
+
+
+def test_putting_a_sketch_again_replaces_the_old_one(tmp_path: Path) -> None:
+    store = StoryStore(tmp_path / "stories.sqlite3")
+    try:
+        first, second = array("I", [16, 32, 48]).tobytes(), array("I", [64, 80]).tobytes()
+        store.put([("a", first, 40), ("b", first, 40)])
+        store.put([("a", second, 50), ("c", first, 3), ("c", second, 2)])  # the last "c" counts
+        samples = store._db.execute(
+            "SELECT s.hash, k.id FROM samples s JOIN sketches k ON k.doc = s.doc ORDER BY 2, 1"
+        ).fetchall()
+        counts = dict(store._db.execute("SELECT id, shingles FROM sketches"))
+    finally:
+        store.close()
+    assert samples == [(64, "a"), (80, "a"), (16, "b"), (32, "b"), (48, "b"), (64, "c"), (80, "c")]
+    assert counts == {"a": 50, "b": 40, "c": 2}
 
 
 def test_containment_of_real_texts(corpora: Path) -> None:
