@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -17,6 +19,9 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -31,12 +36,78 @@ INS_STYLE = "background-color: #c8f0c8; color: #0b3d0b;"
 DEL_STYLE = "color: #a01010; text-decoration: line-through;"
 
 
+_PADDING = 4  # around an entry's two lines
+
+
+class _EntryDelegate(QStyledItemDelegate):
+    """An entry as its title in bold over a dimmer line (note, outlet, date, folder).
+
+    With both lines in one font and colour, the second line read as an entry of its own.
+    The item's text keeps both lines, for screen readers; a long line is cut short
+    with "…" and shown whole in the tooltip.
+    """
+
+    def _fonts(self, option: QStyleOptionViewItem) -> tuple[QFont, QFont]:
+        title = QFont(option.font)
+        title.setBold(True)
+        line = QFont(option.font)
+        line.setPointSizeF(option.font.pointSizeF() * 0.9)
+        return title, line
+
+    def sizeHint(  # noqa: N802 - Qt's name
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        title, line = self._fonts(option)
+        # Measured for the view's screen, as the painter will draw (QFontMetrics(font) alone
+        # measures for the application's default and cut the glyphs on another DPI).
+        device = option.widget
+        heights = [
+            (QFontMetrics(font, device) if device else QFontMetrics(font)).height()
+            for font in (title, line)
+        ]
+        height = sum(heights) + 3 * _PADDING
+        return QSize(0, height)  # as wide as the list: long lines end in "…" instead
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        styled = QStyleOptionViewItem(option)
+        self.initStyleOption(styled, index)
+        # The item's own text: the option's has its line break turned into U+2028.
+        title, _, line = str(index.data(Qt.ItemDataRole.DisplayRole) or "").partition("\n")
+        styled.text = ""  # the background, selection and focus only
+        style = styled.widget.style() if styled.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, styled, painter, styled.widget)
+        selected = bool(styled.state & QStyle.StateFlag.State_Selected)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        color = styled.palette.color(role)
+        dim = styled.palette.color(role)
+        dim.setAlpha(170)
+        title_font, line_font = self._fonts(styled)
+        area = styled.rect.adjusted(_PADDING, _PADDING, -_PADDING, -_PADDING)
+        painter.save()
+        top = area.top()
+        for text, font, pen in ((title, title_font, color), (line, line_font, dim)):
+            painter.setFont(font)
+            metrics = painter.fontMetrics()
+            painter.setPen(pen)
+            elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width())
+            painter.drawText(area.left(), top + metrics.ascent(), elided)  # from the baseline
+            top += metrics.height() + _PADDING
+        painter.restore()
+
+
 def _item(hit: Hit, note: str = "") -> QListWidgetItem:
     meta = hit_meta(hit)
-    item = QListWidgetItem(f"{hit.title or '(untitled)'}\n{meta}{note}")
+    line = " · ".join(part for part in (note, meta) if part)  # the note first: not cut off
+    item = QListWidgetItem(f"{hit.title or '(untitled)'}\n{line}")
     item.setData(_ID, hit.id)
     item.setData(_HIT, hit)
-    item.setToolTip(html.escape(hit.path))
+    title = html.escape(hit.title or "(untitled)")
+    item.setToolTip(f"<b>{title}</b><br>{html.escape(line)}<br>{html.escape(hit.path)}")
     return item
 
 
@@ -62,8 +133,10 @@ class StoryPanel(QWidget):
         self.related_label = QLabel("Related articles", self)
         self.related = QListWidget(self)
         self.related.setAccessibleName("Related articles")
+        self._entries = _EntryDelegate(self)
         for widget in (self.versions, self.related):
-            widget.setWordWrap(True)
+            widget.setItemDelegate(self._entries)
+            widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             widget.setAlternatingRowColors(True)
             widget.itemActivated.connect(lambda item: self.open_requested.emit(item.data(_ID)))
         self.versions.currentItemChanged.connect(
@@ -97,7 +170,7 @@ class StoryPanel(QWidget):
         others = [v for v in story.versions if v.id != opened_id] if story else []
         for version in others:
             share = story.shares.get(version.id) if story else None
-            note = f" · {share:.0%} of the text shared" if share is not None else ""
+            note = f"{share:.0%} of the text shared" if share is not None else ""
             self.versions.addItem(_item(version, note))
         for hit in related:
             self.related.addItem(_item(hit))

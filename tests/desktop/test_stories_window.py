@@ -12,7 +12,9 @@ from pytestqt.qtbot import QtBot
 from desktop.main_window import MainWindow
 from desktop.results_delegate import PADDING
 from desktop.results_model import ResultRole
-from index import SearchRequest
+from desktop.story_panel import _PADDING as _ENTRY_PADDING
+from desktop.story_panel import StoryPanel
+from index import Hit, SearchRequest
 from tests.desktop.conftest import WindowFactory, indexed_base
 from tests.desktop.test_window import WAIT_MS, search_for
 
@@ -155,3 +157,52 @@ def test_clicking_a_bar_of_the_timeline_filters_to_its_period(
     qtbot.waitUntil(lambda: window.filter_bar.period == timeline.bar_periods[-1], timeout=WAIT_MS)
     qtbot.keyClick(timeline, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window.filter_bar.period == "", timeout=WAIT_MS)
+
+
+def _darkest_by_row(panel: StoryPanel, row: int) -> list[int]:
+    """For each pixel row of a list entry: how much darker its darkest pixel is than the
+    background (0 where nothing is drawn)."""
+    view = panel.related
+    rect = view.visualItemRect(view.item(row))
+    image = view.viewport().grab(rect).toImage()
+    background = image.pixelColor(1, image.height() // 2).lightness()  # the left padding
+    return [
+        max(
+            background - image.pixelColor(x, y).lightness()
+            for x in range(_ENTRY_PADDING, image.width() - _ENTRY_PADDING)
+        )
+        for y in range(image.height())
+    ]
+
+
+def test_related_entries_show_their_title_over_a_dimmer_line(qtbot: QtBot) -> None:
+    """Title and folder drawn as one entry: the title, then a dimmer line; nothing clipped."""
+    panel = StoryPanel()
+    qtbot.addWidget(panel)
+    hits = [
+        Hit(
+            f"id{n}",
+            f"/tmp/a{n}.txt",
+            "wiki-split/AA_wiki_50",
+            f"Alfred Rosenberg {n}",
+            None,
+            None,
+            None,
+            None,
+            (),
+        )
+        for n in range(3)
+    ]
+    panel.resize(760, 300)
+    panel.show_lists(None, hits, "other")
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.related.item(0).text() == "Alfred Rosenberg 0\nwiki-split/AA_wiki_50"
+    darkness = _darkest_by_row(panel, 0)
+    inked = [value > 60 for value in darkness]
+    assert not any(inked[: _ENTRY_PADDING - 1]), darkness  # nothing above the title: not cut
+    assert not inked[-1], darkness
+    starts = [y for y in range(1, len(inked)) if inked[y] and not inked[y - 1]]
+    assert len(starts) == 2, darkness  # two lines of text with a gap between them
+    title, line = max(darkness[: starts[1]]), max(darkness[starts[1] :])
+    assert title > line + 20, darkness  # the folder line is dimmer than the title
