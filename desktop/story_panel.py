@@ -51,16 +51,17 @@ class _EntryDelegate(QStyledItemDelegate):
         title = QFont(option.font)
         title.setBold(True)
         line = QFont(option.font)
-        line.setPointSizeF(option.font.pointSizeF() * 0.9)
+        if option.font.pointSizeF() > 0:
+            line.setPointSizeF(option.font.pointSizeF() * 0.9)
+        else:  # a font sized in pixels (a style sheet's)
+            line.setPixelSize(max(1, round(option.font.pixelSize() * 0.9)))
         return title, line
 
     def sizeHint(  # noqa: N802 - Qt's name
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         title, line = self._fonts(option)
-        # Measured for the view's screen, as the painter will draw (QFontMetrics(font) alone
-        # measures for the application's default and cut the glyphs on another DPI).
-        device = option.widget
+        device = option.widget  # measured for the view's screen, as the painter draws
         heights = [
             (QFontMetrics(font, device) if device else QFontMetrics(font)).height()
             for font in (title, line)

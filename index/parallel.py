@@ -161,14 +161,15 @@ class SegmentWorkers:
         self._sketch_lock = threading.Lock()
         # Each worker's answers to flushes, in order; ("gone", reason) once its pipe closes.
         self._answers: list[queue.Queue[tuple[str, Any]]] = [queue.Queue() for _ in range(count)]
-        self._threads = [
+        self._senders = [
             threading.Thread(target=self._sending, args=(connection,), daemon=True)
             for connection in self._connections
-        ] + [
+        ]
+        self._receivers = [
             threading.Thread(target=self._receiving, args=(connection, answers), daemon=True)
             for connection, answers in zip(self._connections, self._answers, strict=True)
         ]
-        for thread in self._threads:
+        for thread in [*self._senders, *self._receivers]:
             thread.start()
         self.pending = 0  # documents handed out since the last flush
 
@@ -254,10 +255,9 @@ class SegmentWorkers:
             while True:  # chunks not yet sent: dropped
                 self._outbox.get_nowait()
                 self._outbox.task_done()
-        senders = self._threads[: len(self._connections)]
-        for _ in senders:
+        for _ in self._senders:
             self._outbox.put(None)
-        for sender in senders:
+        for sender in self._senders:
             sender.join(timeout=10)  # a sender never shares a connection with "stop"
         for connection in self._connections:
             with contextlib.suppress(OSError):  # already gone
@@ -267,7 +267,7 @@ class SegmentWorkers:
             if process.is_alive():
                 process.kill()
                 process.join()
-        for receiver in self._threads[len(self._connections) :]:
+        for receiver in self._receivers:
             receiver.join(timeout=10)  # each reads the end of its pipe once its worker is gone
         for connection in self._connections:
             connection.close()
