@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -85,7 +85,7 @@ class _EntryDelegate(QStyledItemDelegate):
         selected = bool(styled.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         color = styled.palette.color(role)
-        dim = styled.palette.color(role)
+        dim = QColor(color)
         dim.setAlpha(170)
         title_font, line_font = self._fonts(styled)
         area = styled.rect.adjusted(_PADDING, _PADDING, -_PADDING, -_PADDING)

@@ -37,7 +37,7 @@ from index.scanner import (
     scan,
 )
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
-from index.stories import StoryStore, sketch
+from index.stories import Sketch, StoryStore, sketch_row
 
 BATCH_DOCS = 5000
 BATCH_SECONDS = 60.0
@@ -150,7 +150,7 @@ class Indexer:
         self._pending_id_deletes: list[str] = []  # deletions a parallel batch commits
         self._pending_files: list[FileRecord] = []
         self._pending_deletes: list[str] = []
-        self._pending_sketches: list[tuple[str, bytes, int]] = []  # id, samples, shingles
+        self._pending_sketches: list[Sketch] = []
         self._pending_gone_ids: list[str] = []  # articles that left the library
         self._pending_problems: list[tuple[str, str, str, int, int]] = []
         self._resolved_problems: list[str] = []
@@ -279,8 +279,9 @@ class Indexer:
             for article_id in sorted(missing):
                 fields = searcher.document(id=article_id)
                 if fields is not None:
-                    samples, count = sketch(str(fields.get("body", "")))
-                    self._pending_sketches.append((article_id, samples.tobytes(), count))
+                    self._pending_sketches.append(
+                        sketch_row(article_id, str(fields.get("body", "")))
+                    )
                     if len(self._pending_sketches) >= SKETCH_FLUSH:
                         self._flush_sketches()
         self._flush_sketches()
@@ -414,8 +415,7 @@ class Indexer:
         else:
             self._writer_now().add_document(**fields)
         if self._workers is None:
-            samples, count = sketch(article.text)
-            self._pending_sketches.append((article_id, samples.tobytes(), count))
+            self._pending_sketches.append(sketch_row(article_id, article.text))
             if len(self._pending_sketches) >= SKETCH_FLUSH:
                 self._flush_sketches()
         elif self._workers.sketches_waiting() >= SKETCH_FLUSH:  # the workers sketch theirs

@@ -35,10 +35,7 @@ from whoosh.index import Index
 from whoosh.writing import NO_MERGE
 
 from index.inverting import InvertingWriter
-from index.stories import sketch
-
-# What a worker sends back for each document it wrote: its id, sampled shingles, shingle count.
-Sketch = tuple[str, bytes, int]
+from index.stories import Sketch, sketch_row
 
 CHUNK_DOCS = 100  # documents sent to a worker in one message
 QUEUED_CHUNKS = 4  # chunks waiting for a free worker before the caller waits too
@@ -100,8 +97,7 @@ def _worker_main(connection: Connection, index_dir: str, segment_bytes: int) -> 
                 sketches: list[Sketch] = []
                 for fields in payload:
                     writer.add_document(**fields)
-                    samples, count = sketch(fields.get("body") or "")
-                    sketches.append((fields["id"], samples.tobytes(), count))
+                    sketches.append(sketch_row(fields["id"], fields.get("body") or ""))
                 connection.send(("sketches", sketches))
                 if writer.estimated_bytes() > segment_bytes:
                     finished.append(_finished(writer))

@@ -76,6 +76,8 @@ CREATE INDEX IF NOT EXISTS links_b ON links (b);
 """
 
 TextOf = Callable[[str], str | None]
+# An article's sketch: its id, its sampled shingle hashes (an array's bytes), its shingle count.
+Sketch = tuple[str, bytes, int]
 
 
 def shingles(text: str) -> set[int]:
@@ -95,6 +97,12 @@ def sketch(text: str) -> tuple[array[int], int]:
     if len(kept) < MIN_SAMPLE:
         kept.update(sorted(hashes)[:MIN_SAMPLE])
     return array("I", sorted(kept)), len(hashes)
+
+
+def sketch_row(article_id: str, text: str) -> Sketch:
+    """An article's sketch as it is stored, and sent back by the segment workers."""
+    samples, count = sketch(text)
+    return article_id, samples.tobytes(), count
 
 
 def containment(first: set[int], second: set[int]) -> float:
@@ -134,7 +142,7 @@ class StoryStore:
             yield
 
     # writing
-    def put(self, sketches: Iterable[tuple[str, bytes, int]]) -> None:
+    def put(self, sketches: Iterable[Sketch]) -> None:
         """Store articles' sketches (id, samples, shingle count), replacing older ones.
 
         They are grouped at the next `group`.

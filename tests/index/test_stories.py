@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from index import Library, SearchRequest, SortOrder, indexer, versions
-from index.stories import SAME_STORY, StoryStore, containment, shingles, sketch
+from index.stories import SAME_STORY, StoryStore, containment, shingles, sketch, sketch_row
 from index.versions import differences
 
 SKETCHED_BY_THE_CALLER: list[str] = []  # texts the syncing process sketched itself
@@ -23,12 +23,12 @@ def bbc_seeds(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Iterat
     library.add_folder(corpora / "bbc")
     library.add_folder(corpora / "seeds")
 
-    def counted(text: str) -> Any:
+    def counted(article_id: str, text: str) -> Any:
         SKETCHED_BY_THE_CALLER.append(text)
-        return sketch(text)
+        return sketch_row(article_id, text)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(indexer, "sketch", counted)
+        patch.setattr(indexer, "sketch_row", counted)
         library.sync()  # 2,228 files: written (and sketched) by segment workers
     yield library
     library.close()
