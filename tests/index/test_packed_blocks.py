@@ -1,12 +1,14 @@
 """Packed posting blocks hold exactly what Whoosh's blocks hold, and Whoosh's still read."""
 
 import pickle
+import pickletools
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from whoosh import formats
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import W3LeafMatcher
 
@@ -36,6 +38,7 @@ def libraries(
         patch.setattr(whoosh3.W3PostingsWriter, "_mini_weights", packed_blocks.whoosh_mini_weights)
         patch.setattr(whoosh3.W3PostingsWriter, "_mini_values", packed_blocks.whoosh_mini_values)
         patch.setattr(whoosh3.W3PostingsWriter, "_write_block", packed_blocks.whoosh_write_block)
+        patch.setattr(formats.Positions, "encode", packed_blocks.whoosh_encode_positions)
         _sync(plain, folders)
     yield packed, plain
     packed.close()
@@ -51,16 +54,20 @@ def _leaf_matchers(library: Library, fieldname: str) -> Iterator[tuple[bytes, An
         yield term, getattr(matcher, "child", matcher)  # past the deleted-documents filter
 
 
-def _postings(library: Library, fieldname: str) -> dict[bytes, list[tuple[str, float, bytes]]]:
-    """Every posting of a field, by word: (article id, weight, value)."""
+def _postings(library: Library, fieldname: str) -> dict[bytes, list[tuple[str, float, Any]]]:
+    """Every posting of a field, by word: (article id, weight, value or positions)."""
     searcher = library._searcher()
     assert searcher is not None
     ids = {docnum: fields["id"] for docnum, fields in enumerate(searcher.all_stored_fields())}
-    found: dict[bytes, list[tuple[str, float, bytes]]] = {}
+    form = searcher.schema[fieldname].format
+    found: dict[bytes, list[tuple[str, float, Any]]] = {}
     for term, matcher in _leaf_matchers(library, fieldname):
         postings = []
         while matcher.is_active():
-            postings.append((ids[matcher.id()], matcher.weight(), matcher.value()))
+            value = matcher.value()
+            if form.supports("positions"):  # encoded each way: compared decoded
+                value = (form.decode_frequency(value), form.decode_positions(value))
+            postings.append((ids[matcher.id()], matcher.weight(), value))
             matcher.next()
         found[term] = sorted(postings)
     return found
@@ -115,7 +122,8 @@ def test_small_blocks_are_stored_as_they_are_and_the_rest_compressed(
                         data = zlib.decompress(data)
                     assert pickle.loads(data)  # noqa: S301 - the test's own index
                     if library is packed:
-                        assert data[1] == 5  # pickle protocol 5: bytes stay bytes
+                        assert data[1] == 3  # pickle protocol 3: bytes stay bytes
+                        assert not _memo_or_frame(data)
                         assert (len(data) >= packed_blocks.SMALL_BLOCK) == bool(
                             matcher._compression
                         )
@@ -131,3 +139,51 @@ def _read(matcher: Any) -> bool:
         return False
     matcher._read_data()
     return True
+
+
+def _memo_or_frame(data: bytes) -> list[str]:
+    """The opcodes of a pickle that only share objects or frame them."""
+    wasted = ("MEMOIZE", "FRAME")
+    return [
+        op.name for op, _, _ in pickletools.genops(data) if "PUT" in op.name or op.name in wasted
+    ]
+
+
+def _headers(library: Library, fieldname: str) -> Iterator[tuple[bytes, int]]:
+    """Each block's pickled header and the block's whole size, with its length."""
+    for _term, matcher in _leaf_matchers(library, fieldname):
+        if not isinstance(matcher, W3LeafMatcher):
+            continue
+        start = matcher._baseoffset
+        while matcher.is_active():
+            header = matcher._postfile.get(start + 4, matcher._dataoffset - start - 4)
+            yield header, matcher._nextoffset - start
+            start = matcher._nextoffset
+            matcher._next_block()
+
+
+def test_headers_and_positions_are_written_in_fewer_bytes(
+    libraries: tuple[Library, Library],
+) -> None:
+    packed, plain = libraries
+    sizes = {}
+    for library in (packed, plain):
+        blocks = list(_headers(library, "body"))
+        assert len(blocks) > 5000
+        for header, _size in blocks:
+            best = pickle.loads(header)[2]  # noqa: S301 - the test's own index
+            if library is packed:
+                assert not _memo_or_frame(header)
+                assert type(best) is int or not best.is_integer()
+            else:
+                assert type(best) is float and _memo_or_frame(header)
+        singles = [size for header, size in blocks if pickle.loads(header)[0] == 1]  # noqa: S301
+        sizes[library is packed] = sum(singles) / len(singles)
+    assert sizes[True] < sizes[False] - 20  # 59 bytes against 82 for one posting at one place
+    form = formats.Positions()
+    assert len(packed_blocks.encode_positions(form, [7])) == 8
+    assert len(packed_blocks.whoosh_encode_positions(form, [7])) == 13
+    for positions in ([], [0], [46], [5, 300, 70_000, 2**31 + 5], list(range(0, 9000, 3))):
+        encoded = packed_blocks.encode_positions(form, positions)
+        assert form.decode_positions(encoded) == positions
+        assert form.decode_frequency(encoded) == len(positions)
