@@ -142,7 +142,7 @@ def encode_positions(self: Any, positions: Any) -> bytes:
 
 
 def _write_block(self: Any, last: bool = False) -> None:
-    """`W3PostingsWriter._write_block`: a current pickle protocol, small blocks not compressed."""
+    """`W3PostingsWriter._write_block`: protocol 3 without a memo, small blocks not compressed."""
     postfile = self._postfile
     if not self._blockcount:
         postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
