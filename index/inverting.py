@@ -203,7 +203,10 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
             known = list(compress(block_lengths, block_lengths))
             blocks._minlength = min(known) if known else None
             blocks._maxlength = max(known, default=0)
-            blocks._write_block(last=end == count)
+            if end < count:
+                blocks._write_block(last=False)
+        # The last block is left to `finish_term`, as Whoosh's writer leaves it: it writes the
+        # block, or puts a lone posting without a value in the term's entry (packed_blocks).
         fieldwriter.finish_term()
 
 

@@ -88,6 +88,7 @@ whoosh_mini_values = whoosh3.W3PostingsWriter._mini_values
 whoosh_read_values = whoosh3.W3LeafMatcher._read_values
 whoosh_write_block = whoosh3.W3PostingsWriter._write_block
 whoosh_encode_positions = formats.Positions.encode
+whoosh_finish_postings = whoosh3.W3PostingsWriter.finish_postings
 
 
 def _mini_ids(self: Any) -> Any:
@@ -139,6 +140,25 @@ def encode_positions(self: Any, positions: Any) -> bytes:
     gaps = list(delta_encode(positions))
     # pickle.dumps opens a list with PROTO 2, EMPTY_LIST, BINPUT 0 and ends it with STOP.
     return _COUNT.pack(len(gaps)) + b"]" + pickle.dumps(gaps, 2)[5:-1]
+
+
+def finish_postings(self: Any) -> Any:
+    """`W3PostingsWriter.finish_postings`, a lone posting without a value kept in the entry.
+
+    An article's id (and a folder, a year or a month found in one article) has one posting
+    and no value: a block of 59 bytes and 12 more in the term's entry to point at it. Its
+    entry holds it instead (20 bytes), as Whoosh's `inlinelimit` meant to, and Whoosh's
+    reader gives it back as a `ListMatcher`. (Whoosh's own check is one posting short, and
+    the call it would make is misspelt, `set_inline`.) Words with positions keep their
+    block: counting and ranking read blocks.
+    """
+    if self._blockcount or len(self._ids) != 1 or self._values:
+        return whoosh_finish_postings(self)
+    terminfo = self._terminfo
+    terminfo.add_block(self)
+    terminfo.set_inlined(self._ids, self._weights, (None,))  # as a block reads back
+    self._terminfo = None  # between terms, as Whoosh leaves it
+    return terminfo
 
 
 def _write_block(self: Any, last: bool = False) -> None:
@@ -224,6 +244,7 @@ def apply() -> None:
     whoosh3.W3PostingsWriter._mini_weights = _mini_weights
     whoosh3.W3PostingsWriter._mini_values = _mini_values
     whoosh3.W3PostingsWriter._write_block = _write_block
+    whoosh3.W3PostingsWriter.finish_postings = finish_postings
     formats.Positions.encode = encode_positions
     whoosh3.W3LeafMatcher._read_ids = read_ids
     whoosh3.W3LeafMatcher._read_weights = read_weights

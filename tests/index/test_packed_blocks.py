@@ -39,6 +39,9 @@ def libraries(
         patch.setattr(whoosh3.W3PostingsWriter, "_mini_values", packed_blocks.whoosh_mini_values)
         patch.setattr(whoosh3.W3PostingsWriter, "_write_block", packed_blocks.whoosh_write_block)
         patch.setattr(formats.Positions, "encode", packed_blocks.whoosh_encode_positions)
+        patch.setattr(
+            whoosh3.W3PostingsWriter, "finish_postings", packed_blocks.whoosh_finish_postings
+        )
         _sync(plain, folders)
     yield packed, plain
     packed.close()
@@ -187,3 +190,22 @@ def test_headers_and_positions_are_written_in_fewer_bytes(
         encoded = packed_blocks.encode_positions(form, positions)
         assert form.decode_positions(encoded) == positions
         assert form.decode_frequency(encoded) == len(positions)
+
+
+def test_a_lone_posting_without_a_value_is_kept_in_its_term_entry(
+    libraries: tuple[Library, Library],
+) -> None:
+    packed, plain = libraries
+    for library, inlined in ((packed, True), (plain, False)):
+        searcher = library._searcher()
+        assert searcher is not None
+        reader = searcher.reader()
+        ids = list(reader.lexicon("id"))
+        assert len(ids) > 500
+        assert all(reader.term_info("id", term).is_inlined() == inlined for term in ids)
+        lone_words = [t for t in reader.lexicon("body") if reader.doc_frequency("body", t) == 1]
+        assert len(lone_words) > 1000
+        assert not any(reader.term_info("body", term).is_inlined() for term in lone_words)
+        for term in ids[::50]:  # an article found by its id, its entry alone
+            article = library.get(term.decode())
+            assert article is not None and article.id == term.decode()
