@@ -5,6 +5,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from index import (
     SyncProgress,
     SyncReport,
 )
+from index.catalog import Catalog, FileRecord
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,6 +147,40 @@ def test_bbc_byte_identical_copies(bbc: Library, corpora: Path) -> None:
     assert second.copies == (first.id,)
     assert Path(first.path) == first_path.resolve()
     assert Path(second.path) == second_path.resolve()
+
+
+def test_copies_are_found_by_a_short_index_of_the_hash(tmp_path: Path) -> None:
+    """Files are looked up by their hash's first 16 digits; a catalog made before is moved on."""
+    path = tmp_path / "catalog.sqlite3"
+    catalog = Catalog(path)
+    same, near, other = "ab" * 32, "ab" * 8 + "cd" * 24, "ef" * 32
+    catalog.put_files(
+        FileRecord(f"/a/{name}.txt", name, "/a", 1, 1, inode, sha)
+        for inode, (name, sha) in enumerate(
+            [("z", same), ("y", same), ("x", near), ("w", other)], start=1
+        )
+    )
+    assert catalog.ids_with_hash(same) == ["y", "z"]  # by path, the near miss left out
+    assert catalog.ids_with_hash(near) == ["x"]
+    assert catalog.ids_with_hash("00" * 32) == []
+    catalog.close()
+    db = sqlite3.connect(path)  # as an earlier version left it: the whole hash indexed
+    db.executescript("DROP INDEX files_sha_prefix; CREATE INDEX files_sha256 ON files (sha256);")
+    db.close()
+    catalog = Catalog(path)
+    assert catalog.ids_with_hash(same) == ["y", "z"]
+    catalog.close()
+    db = sqlite3.connect(path)
+    indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    plan = " ".join(
+        str(row[-1])
+        for row in db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM files WHERE substr(sha256, 1, 16) = ?", ("ab",)
+        )
+    )
+    db.close()
+    assert "files_sha_prefix" in indexes and "files_sha256" not in indexes
+    assert "USING INDEX files_sha_prefix" in plan
 
 
 def test_copies_added_later_get_their_own_ids(tmp_path: Path, corpora: Path) -> None:
