@@ -18,7 +18,6 @@ from typing import Any
 from whoosh.filedb import filetables
 
 _EMPTY = (0, 0)  # no entry starts at 0: the file's header is there
-whoosh_write_hashes = filetables.HashWriter._write_hashes
 
 
 def slot_count(entries: int) -> int:
