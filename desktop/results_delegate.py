@@ -44,6 +44,16 @@ def marks_to_spans(snippet: str) -> str:
     return snippet.replace("<mark>", '<span class="hit">').replace("</mark>", "</span>")
 
 
+def text_colors(option: QStyleOptionViewItem) -> tuple[QColor, QColor]:
+    """An entry's text colour (selected or not), and the dimmer one of its details line."""
+    selected = bool(option.state & QStyle.StateFlag.State_Selected)
+    role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+    color = option.palette.color(role)
+    dim = QColor(color)
+    dim.setAlpha(170)
+    return color, dim
+
+
 def _indent(index: ModelIndex) -> int:
     """Versions shown under their story's row are set in."""
     return VERSION_INDENT if index.data(ResultRole.IS_VERSION) else 0
@@ -64,11 +74,7 @@ class ResultDelegate(QStyledItemDelegate):
         super().__init__(parent)
 
     def _document(self, option: QStyleOptionViewItem, index: ModelIndex) -> QTextDocument:
-        palette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        dim = palette.color(text_role)
-        dim.setAlpha(170)
+        text, dim = text_colors(option)
         document = QTextDocument()
         document.setDocumentMargin(0)
         document.setDefaultFont(option.font)
@@ -80,7 +86,7 @@ class ResultDelegate(QStyledItemDelegate):
         title = marks_to_spans(index.data(ResultRole.TITLE_HTML) or "")
         meta = html.escape(index.data(ResultRole.META) or "")
         snippets = index.data(ResultRole.SNIPPETS) or []
-        color = palette.color(text_role).name()
+        color = text.name()
         versions = html.escape(index.data(ResultRole.VERSIONS) or "")
         if index.data(ResultRole.IS_VERSION):
             meta = f"↳ another version · {meta}"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.results_delegate import ModelIndex, text_colors
 from desktop.results_model import hit_meta
 from index import Hit, Story, restyle
 
@@ -58,7 +59,7 @@ class _EntryDelegate(QStyledItemDelegate):
         return title, line
 
     def sizeHint(  # noqa: N802 - Qt's name
-        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+        self, option: QStyleOptionViewItem, index: ModelIndex
     ) -> QSize:
         title, line = self._fonts(option)
         device = option.widget  # measured for the view's screen, as the painter draws
@@ -73,7 +74,7 @@ class _EntryDelegate(QStyledItemDelegate):
         self,
         painter: QPainter,
         option: QStyleOptionViewItem,
-        index: QModelIndex | QPersistentModelIndex,
+        index: ModelIndex,
     ) -> None:
         styled = QStyleOptionViewItem(option)
         self.initStyleOption(styled, index)
@@ -82,11 +83,7 @@ class _EntryDelegate(QStyledItemDelegate):
         styled.text = ""  # the background, selection and focus only
         style = styled.widget.style() if styled.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, styled, painter, styled.widget)
-        selected = bool(styled.state & QStyle.StateFlag.State_Selected)
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        color = styled.palette.color(role)
-        dim = QColor(color)
-        dim.setAlpha(170)
+        color, dim = text_colors(styled)
         title_font, line_font = self._fonts(styled)
         area = styled.rect.adjusted(_PADDING, _PADDING, -_PADDING, -_PADDING)
         painter.save()
