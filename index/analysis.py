@@ -15,11 +15,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from whoosh import highlight
+from whoosh import formats, highlight
 from whoosh.analysis import STOP_WORDS, Token
 from whoosh.fields import TEXT
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
+
+from index.positions import PackedPositions
 
 # Whoosh's word expression (`RegexTokenizer`'s default) in a form that never backtracks: runs
 # of word characters joined by single dots, as possessive repeats. The same words, 25% faster
@@ -205,9 +207,14 @@ class FastText(TEXT):  # type: ignore[misc]  # Whoosh has no type information
         **kwargs: as for Whoosh's TEXT.
     """
 
+    format: formats.Format
+
     def __init__(self, stemming: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stemming = stemming
+        form: formats.Format = self.format
+        if type(form) is formats.Positions:  # positions in fewer bytes (index.positions)
+            self.format = PackedPositions(field_boost=form.field_boost)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

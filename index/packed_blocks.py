@@ -39,7 +39,9 @@ import sys
 import threading
 import zlib
 from array import array
+from collections.abc import Sequence
 from itertools import accumulate
+from operator import sub
 from typing import Any
 
 from whoosh import formats
@@ -54,6 +56,9 @@ SMALL_BLOCK = 64
 _PROTOCOL = 3  # bytes as bytes, and no frame
 _HEADER_PROTOCOL = 2  # as Whoosh writes it
 _COUNT = struct.Struct("!I")  # a posting's position count, as Whoosh's `Positions` packs it
+_PROTOCOL_MARK = 2  # the bytes of a pickle's PROTO opcode, which the unpickler does not need
+# The narrow arrays' type codes, each with the largest number it holds.
+_NARROW = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF))
 
 
 class _Picklers(threading.local):
@@ -91,24 +96,44 @@ whoosh_encode_positions = formats.Positions.encode
 whoosh_finish_postings = whoosh3.W3PostingsWriter.finish_postings
 
 
-def _mini_ids(self: Any) -> Any:
-    if self._byteids:
-        return whoosh_mini_ids(self)
-    return _pack("I", delta_encode(self._ids))
+def _narrow(numbers: Sequence[int]) -> bytes:
+    """Whole numbers, not negative, in the narrowest array that holds them, after its type code."""
+    largest = max(numbers, default=0)
+    typecode = next((code for code, limit in _NARROW if largest <= limit), "Q")
+    return typecode.encode() + _pack(typecode, numbers)
 
 
-def _mini_weights(self: Any) -> Any:
-    minified = whoosh_mini_weights(self)
-    if self._byteids or not isinstance(minified, tuple):
-        return minified  # None (all 1.0) or one float for all
-    return _pack("d", minified)
+def _widen(data: bytes) -> array[Any]:
+    """The numbers `_narrow` packed."""
+    return _unpack(chr(data[0]), data[1:])
 
 
-def _mini_values(self: Any) -> Any:
-    minified = whoosh_mini_values(self)
-    if self._byteids or not isinstance(minified, tuple):
-        return minified  # None or fixed-size values, already one byte string
-    return _pack("I", map(len, minified)), b"".join(minified)
+def _packed(self: Any) -> tuple[bytes, Any, Any, bytes | None]:
+    """A block's data in the second packed form: (id gaps, weights, values, value lengths).
+
+    - The gaps between the block's document numbers; the header holds the last number,
+      from which the first is found. A one-posting block has none.
+    - The weights: None when all are 1.0 (as Whoosh writes it), empty when all equal the
+      block's best weight (kept in the header), else whole numbers as a narrow array or
+      other numbers as doubles.
+    - The values joined and their lengths (none for a single value); a field without
+      values of varying length keeps Whoosh's form, and no lengths.
+    """
+    ids = self._ids
+    gaps = _narrow(list(map(sub, ids[1:], ids[:-1]))) if len(ids) > 1 else b""
+    weights = whoosh_mini_weights(self)
+    if isinstance(weights, float):
+        weights = b""  # all equal to the best, which the header holds
+    elif isinstance(weights, tuple):
+        if all(weight >= 0 and float(weight).is_integer() for weight in weights):
+            weights = _narrow(list(map(int, weights)))
+        else:
+            weights = b"d" + _pack("d", weights)
+    values = whoosh_mini_values(self)
+    if not isinstance(values, tuple):
+        return gaps, weights, values, None  # None, or fixed-size values already joined
+    lengths = _narrow(list(map(len, values))) if len(values) > 1 else b""
+    return gaps, weights, b"".join(values), lengths
 
 
 def _dumps(obj: Any, protocol: int) -> bytes:
@@ -167,7 +192,12 @@ def _write_block(self: Any, last: bool = False) -> None:
     if not self._blockcount:
         postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
     self._terminfo.add_block(self)
-    data = _dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), _PROTOCOL)
+    # Without the protocol mark (2 bytes): the unpickler reads any opcode without it.
+    if self._byteids:  # ids that are strings (term vectors): Whoosh's form
+        packed = (whoosh_mini_ids(self), whoosh_mini_weights(self), whoosh_mini_values(self))
+    else:
+        packed = _packed(self)
+    data = _dumps(packed, _PROTOCOL)[_PROTOCOL_MARK:]
     compression = self._compression if len(data) >= SMALL_BLOCK else 0
     if compression:
         data = zlib.compress(data, compression)
@@ -186,7 +216,7 @@ def _write_block(self: Any, last: bool = False) -> None:
             length_to_byte(self._maxlength),
         ),
         _HEADER_PROTOCOL,
-    )
+    )[_PROTOCOL_MARK:]
     length = len(info) + len(data)
     postfile.write_int(-length if last else length)  # negative: the term's last block
     postfile.write(info)
@@ -195,17 +225,27 @@ def _write_block(self: Any, last: bool = False) -> None:
     self._new_block()
 
 
-def _is_packed(data: tuple[Any, ...]) -> bool:
-    return type(data[0]) is bytes
+def _form(data: tuple[Any, ...]) -> int:
+    """Which form a block's data has: 2 (`_packed`), 1 (the first packed form) or 0 (Whoosh's)."""
+    if len(data) == 4:
+        return 2
+    return 1 if type(data[0]) is bytes else 0
 
 
 def read_ids(self: Any) -> None:
     """The block's document numbers (`W3LeafMatcher._read_ids`)."""
     if self._data is None:
         self._read_data()
-    ids = self._data[0]
-    if _is_packed(self._data):
-        ids = _unpack("I", ids)
+    data = self._data
+    form = _form(data)
+    if form == 2:
+        if data[0]:
+            gaps = _widen(data[0])
+            self._ids = tuple(accumulate(gaps, initial=self._maxid - sum(gaps)))
+        else:
+            self._ids = (self._maxid,)
+        return
+    ids = _unpack("I", data[0]) if form else data[0]
     self._ids = ids if self._byteids else tuple(accumulate(ids))
 
 
@@ -216,10 +256,16 @@ def read_weights(self: Any) -> None:
     weights = self._data[1]
     if weights is None:
         weights = 1.0
+    elif weights == b"":
+        weights = float(self._maxweight)  # (the second form) all equal to the best
     if isinstance(weights, float):
         self._weights = array("f", [weights]) * self._blocklength
     elif type(weights) is bytes:
-        self._weights = _unpack("d", weights)
+        if _form(self._data) == 1:
+            self._weights = _unpack("d", weights)
+        else:
+            numbers = _widen(weights)
+            self._weights = numbers if numbers.typecode == "d" else array("d", numbers)
     else:
         self._weights = weights
 
@@ -228,21 +274,30 @@ def read_values(self: Any) -> None:
     """The block's values, e.g. encoded positions (`W3LeafMatcher._read_values`)."""
     if self._data is None:
         self._read_data()
-    values = self._data[2]
-    if not _is_packed(self._data) or not isinstance(values, tuple):
+    data = self._data
+    form = _form(data)
+    if form == 2:
+        joined, lengths = data[2], data[3]
+        if lengths is None:
+            whoosh_read_values(self)  # Whoosh's form, at the same place
+            return
+        if not lengths:
+            self._values = (joined,)
+            return
+        lengths = _widen(lengths)
+    elif form == 1 and isinstance(data[2], tuple):
+        lengths, joined = data[2]
+        lengths = _unpack("I", lengths)
+    else:
         whoosh_read_values(self)
         return
-    lengths, joined = values
-    ends = list(accumulate(_unpack("I", lengths)))
+    ends = list(accumulate(lengths))
     starts = [0, *ends[:-1]]
     self._values = tuple(map(joined.__getitem__, map(slice, starts, ends)))
 
 
 def apply() -> None:
     """Write packed blocks and read both kinds (idempotent)."""
-    whoosh3.W3PostingsWriter._mini_ids = _mini_ids
-    whoosh3.W3PostingsWriter._mini_weights = _mini_weights
-    whoosh3.W3PostingsWriter._mini_values = _mini_values
     whoosh3.W3PostingsWriter._write_block = _write_block
     whoosh3.W3PostingsWriter.finish_postings = finish_postings
     formats.Positions.encode = encode_positions

@@ -10,14 +10,23 @@ from index.analysis import FastText
 from index.decode import decode_bytes
 from index.schema import TITLE_BOOST, name_analyzer, text_analyzer
 
-Postings = list[tuple[bytes, int, float, bytes]]
+Postings = list[tuple[bytes, int, float, list[int]]]
 
 
 def both(text: str, stemming: bool = True, boost: float = 1.0) -> tuple[Postings, Postings]:
+    """Each field's postings, the positions decoded (each format encodes them its own way)."""
     analyzer = text_analyzer() if stemming else name_analyzer()
     fast = FastText(stemming=stemming, analyzer=analyzer, field_boost=boost)
     plain = TEXT(analyzer=analyzer, field_boost=boost)
-    return sorted(fast.index(text)), sorted(plain.index(text))
+    return _decoded(fast, text), _decoded(plain, text)
+
+
+def _decoded(field: TEXT, text: str) -> Postings:
+    form = field.format
+    return sorted(
+        (term, frequency, weight, form.decode_positions(value))
+        for term, frequency, weight, value in field.index(text)
+    )
 
 
 def test_the_seed_articles_index_the_same(corpora: Path) -> None:
