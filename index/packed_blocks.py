@@ -193,6 +193,7 @@ def _write_block(self: Any, last: bool = False) -> None:
         postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
     self._terminfo.add_block(self)
     # Without the protocol mark (2 bytes): the unpickler reads any opcode without it.
+    packed: tuple[Any, ...]
     if self._byteids:  # ids that are strings (term vectors): Whoosh's form
         packed = (whoosh_mini_ids(self), whoosh_mini_weights(self), whoosh_mini_values(self))
     else:

@@ -238,7 +238,14 @@ def test_text_fields_keep_positions_as_variable_length_gaps(
         1, 1, 2, 2,
     ]  # fmt: skip
     assert len(encode_gaps([5, 9, 300, 320])) == 5
-    cases = ([], [0], [46], [0, 1, 2], [5, 300, 70_000, 2**31 + 5], list(range(0, 9000, 3)))
+    cases: tuple[list[int], ...] = (
+        [],
+        [0],
+        [46],
+        [0, 1, 2],
+        [5, 300, 70_000, 2**31 + 5],
+        list(range(0, 9000, 3)),
+    )
     for positions in cases:
         encoded = form.encode(positions)
         assert decode_gaps(encoded) == form.decode_positions(encoded) == positions
