@@ -73,7 +73,7 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.reading import MultiReader, ReaderClosed, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
 
-from index import packed_blocks, stored_fields, term_table
+from index import packed_blocks, stored_fields, term_entries, term_table
 
 
 def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
@@ -400,6 +400,7 @@ def apply() -> None:
     packed_blocks.apply()
     stored_fields.apply()
     term_table.apply()
+    term_entries.apply()
     OrderedHashReader.closest_key_pos = _closest_key_pos
     columns.VarBytesColumn.Reader._read_offsets_and_lengths = _read_offsets_and_lengths
     columns.VarBytesColumn.Reader.__iter__ = _iter_var_bytes

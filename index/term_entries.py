@@ -1,0 +1,189 @@
+"""A word's entry in the term table in 10 to 16 bytes, not 35 to 51.
+
+Whoosh's entry for a word (`W3TermInfo`) is a fixed 23-byte record (flags, total weight,
+document count, shortest and longest field length, best weight, first and last document),
+then either an 8-byte offset and a 4-byte length of the postings, or a pickle of the
+postings kept in the entry. Most words of an archive are rare: a word found once took 35
+bytes, and an article's id, whose one posting the entry keeps (`packed_blocks`), 51.
+
+A compact entry starts with a flags byte of 2 or more (Whoosh writes 0 or 1) and holds the
+same numbers as variable-length integers (`index.positions`), the last document as its gap
+from the first. The weights are written as Whoosh's 4-byte floats would read back: as
+whole numbers when they are (nearly always), else as those floats. A lone posting kept in
+the entry, the first document at the term's weight and without a value, is not written
+again. Anything else the entry may hold is written as Whoosh writes it.
+
+Entries of either kind read alike, so segments written before keep working (decision 0023).
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from typing import Any
+
+from whoosh.codec import whoosh3
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+_INLINED = 1  # as Whoosh's flag: the postings are in the entry
+_COMPACT = 2
+_LONE = 4  # the entry's one posting is implied: the first document, at the term's weight
+_FLOATS = 8  # the weights are 4-byte floats rather than whole numbers
+_HIGH_BIT = 0x80
+_FLOAT = struct.Struct("!f")  # as Whoosh packs a weight
+_TWO_FLOATS = struct.Struct("!ff")
+# The most bytes before a compact entry's extent: flags, five numbers and two lengths.
+_HEAD_BYTES = 1 + 5 * 10 + 2
+
+whoosh_to_bytes = whoosh3.W3TermInfo.to_bytes
+whoosh_from_bytes = whoosh3.W3TermInfo.from_bytes.__func__
+whoosh_read_weight = whoosh3.W3TermInfo.read_weight.__func__
+whoosh_read_doc_freq = whoosh3.W3TermInfo.read_doc_freq.__func__
+whoosh_read_min_and_max_length = whoosh3.W3TermInfo.read_min_and_max_length.__func__
+whoosh_read_max_weight = whoosh3.W3TermInfo.read_max_weight.__func__
+
+
+def _as_read(weight: float) -> float:
+    """A weight as Whoosh's 4-byte float gives it back."""
+    (rounded,) = _FLOAT.unpack(_FLOAT.pack(weight))
+    return float(rounded)
+
+
+def _varints(numbers: list[int]) -> bytearray:
+    encoded = bytearray()
+    for number in numbers:
+        while number >= _HIGH_BIT:
+            encoded.append((number & 0x7F) | _HIGH_BIT)
+            number >>= 7
+        encoded.append(number)
+    return encoded
+
+
+def _read_varints(data: bytes, at: int, count: int) -> tuple[list[int], int]:
+    """`count` numbers from `data` at `at`, and where they end."""
+    numbers = []
+    for _ in range(count):
+        number = shift = 0
+        while True:
+            byte = data[at]
+            at += 1
+            number |= (byte & 0x7F) << shift
+            if byte < _HIGH_BIT:
+                break
+            shift += 7
+        numbers.append(number)
+    return numbers, at
+
+
+def to_bytes(self: Any) -> bytes:
+    """`W3TermInfo.to_bytes`, compact when the entry's numbers allow it."""
+    minid, maxid, inlined = self._minid, self._maxid, self._inlined
+    offset, length = self._offset, self._length
+    if minid is None or maxid is None or maxid < minid or self._df < 0:
+        return whoosh_to_bytes(self)  # type: ignore[no-any-return]
+    if inlined is None and not (isinstance(offset, int) and isinstance(length, int)):
+        return whoosh_to_bytes(self)  # type: ignore[no-any-return]
+    weight, best = _as_read(self._weight), _as_read(self._maxweight)
+    flags = _COMPACT
+    numbers = [self._df]
+    if weight >= 0 and best >= 0 and weight.is_integer() and best.is_integer():
+        numbers += [int(weight), int(best)]
+        floats = b""
+    else:
+        flags |= _FLOATS
+        floats = _TWO_FLOATS.pack(weight, best)
+    head = _varints(numbers)
+    minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
+    head += floats
+    head.append(minlength)
+    head.append(length_to_byte(self._maxlength))
+    if inlined is None:
+        head += _varints([minid, maxid - minid, offset, length])
+    else:
+        flags |= _INLINED
+        head += _varints([minid, maxid - minid])
+        if inlined == ((minid,), (weight,), (None,)):
+            flags |= _LONE
+        else:
+            head += pickle.dumps(inlined, 2)
+    return bytes([flags]) + head
+
+
+def from_bytes(cls: Any, data: bytes) -> Any:
+    """`W3TermInfo.from_bytes` for entries of both kinds."""
+    flags = data[0]
+    if flags < _COMPACT:
+        return whoosh_from_bytes(cls, data)
+    info = cls()
+    if flags & _FLOATS:
+        (df,), at = _read_varints(data, 1, 1)
+        weight, best = _TWO_FLOATS.unpack_from(data, at)
+        at += _TWO_FLOATS.size
+    else:
+        (df, weight, best), at = _read_varints(data, 1, 3)
+        weight, best = float(weight), float(best)
+    info._df, info._weight, info._maxweight = df, weight, best
+    info._minlength = byte_to_length(data[at])
+    info._maxlength = byte_to_length(data[at + 1])
+    if flags & _INLINED:
+        (minid, gap), at = _read_varints(data, at + 2, 2)
+        if flags & _LONE:
+            info._inlined = ((minid,), (weight,), (None,))
+        else:
+            info._inlined = pickle.loads(data[at:])  # noqa: S301 - the entry the engine wrote
+    else:
+        (minid, gap, info._offset, info._length), at = _read_varints(data, at + 2, 4)
+    info._minid, info._maxid = minid, minid + gap
+    return info
+
+
+def _head(dbfile: Any, datapos: int) -> Any | None:
+    """The compact entry at `datapos`, read without its extent; None for Whoosh's kind."""
+    if dbfile.get_byte(datapos) < _COMPACT:
+        return None
+    data = bytes(dbfile.get(datapos, _HEAD_BYTES)) + bytes(_HEAD_BYTES)  # (it may cut in two)
+    # Read as a lone posting's entry: the head alone, whatever follows it.
+    return from_bytes(whoosh3.W3TermInfo, bytes([data[0] | _INLINED | _LONE]) + data[1:])
+
+
+def read_weight(cls: Any, dbfile: Any, datapos: int) -> float:
+    """`W3TermInfo.read_weight` for entries of both kinds."""
+    info = _head(dbfile, datapos)
+    if info is None:
+        return whoosh_read_weight(cls, dbfile, datapos)  # type: ignore[no-any-return]
+    return info._weight  # type: ignore[no-any-return]
+
+
+def read_doc_freq(cls: Any, dbfile: Any, datapos: int) -> int:
+    """`W3TermInfo.read_doc_freq` for entries of both kinds."""
+    info = _head(dbfile, datapos)
+    if info is None:
+        return whoosh_read_doc_freq(cls, dbfile, datapos)  # type: ignore[no-any-return]
+    return info._df  # type: ignore[no-any-return]
+
+
+def read_min_and_max_length(cls: Any, dbfile: Any, datapos: int) -> tuple[int, int]:
+    """`W3TermInfo.read_min_and_max_length` for entries of both kinds."""
+    info = _head(dbfile, datapos)
+    if info is None:
+        return whoosh_read_min_and_max_length(cls, dbfile, datapos)  # type: ignore[no-any-return]
+    return info._minlength, info._maxlength
+
+
+def read_max_weight(cls: Any, dbfile: Any, datapos: int) -> float:
+    """`W3TermInfo.read_max_weight` for entries of both kinds."""
+    info = _head(dbfile, datapos)
+    if info is None:
+        return whoosh_read_max_weight(cls, dbfile, datapos)  # type: ignore[no-any-return]
+    return info._maxweight  # type: ignore[no-any-return]
+
+
+def apply() -> None:
+    """Write compact entries (idempotent); both kinds read alike."""
+    term_info = whoosh3.W3TermInfo
+    term_info.to_bytes = to_bytes
+    term_info.from_bytes = classmethod(from_bytes)
+    term_info.read_weight = classmethod(read_weight)
+    term_info.read_doc_freq = classmethod(read_doc_freq)
+    term_info.read_min_and_max_length = classmethod(read_min_and_max_length)
+    term_info.read_max_weight = classmethod(read_max_weight)
