@@ -24,18 +24,14 @@ from operator import sub
 
 from whoosh import formats
 
-_HIGH_BIT = 0x80
+from index import varints
+
 _TABLE_LIMIT = 1 << 14  # numbers of one or two bytes
-_CONTINUATION_BYTES = bytes(range(_HIGH_BIT, 256))
+_CONTINUATION_BYTES = bytes(range(varints.HIGH_BIT, 256))
 
 
 def _varint(number: int) -> bytes:
-    encoded = bytearray()
-    while number >= _HIGH_BIT:
-        encoded.append((number & 0x7F) | _HIGH_BIT)
-        number >>= 7
-    encoded.append(number)
-    return bytes(encoded)
+    return bytes(varints.encode([number]))
 
 
 _ENCODED = [_varint(number) for number in range(_TABLE_LIMIT)]
@@ -57,19 +53,10 @@ def encode_gaps(numbers: Sequence[int]) -> bytes:
 
 def decode_gaps(encoded: bytes) -> list[int]:
     """The ascending numbers whose gaps `encode_gaps` wrote."""
-    if not encoded or max(encoded) < _HIGH_BIT:
+    if not encoded or max(encoded) < varints.HIGH_BIT:
         return list(accumulate(encoded))
-    numbers: list[int] = []
-    total = number = shift = 0
-    for byte in encoded:
-        number |= (byte & 0x7F) << shift
-        if byte & _HIGH_BIT:
-            shift += 7
-        else:
-            total += number
-            numbers.append(total)
-            number = shift = 0
-    return numbers
+    gaps, _end = varints.decode(encoded, 0, count_gaps(encoded))
+    return list(accumulate(gaps))
 
 
 def count_gaps(encoded: bytes) -> int:

@@ -33,6 +33,8 @@ import zstandard
 from whoosh import columns
 from whoosh.codec import whoosh3
 
+from index import varints
+
 STORED_COLUMN = "_stored"  # Whoosh's name for the stored fields' column
 DICTIONARY_FILE = "_stored_zstd"  # written among the segment's columns
 ZLIB_DICTIONARY_FILE = "_stored_zdict"  # stop 17's segments: zlib, one article at a time
@@ -43,7 +45,6 @@ TRAINING_BYTES = 4 << 20
 BLOCK_ARTICLES = 8
 LEVEL = 3  # Zstandard's default: as fast as Whoosh's zlib at level 3 was, and smaller
 _PROTOCOL = 5
-_HIGH_BIT = 0x80
 _RAW = columns.VarBytesColumn()  # the same layout as Whoosh's, the bytes as given
 
 whoosh_init = whoosh3.W3PerDocWriter.__init__
@@ -81,30 +82,13 @@ def decompressor(dictionary: bytes) -> zstandard.ZstdDecompressor:
 
 def pack_block(articles: list[bytes]) -> bytes:
     """Pickled articles in one byte string: their lengths (LEB128), then the articles."""
-    head = bytearray([len(articles)])
-    for article in articles:
-        length = len(article)
-        while length >= _HIGH_BIT:
-            head.append((length & 0x7F) | _HIGH_BIT)
-            length >>= 7
-        head.append(length)
+    head = varints.encode(map(len, articles), bytearray([len(articles)]))
     return bytes(head) + b"".join(articles)
 
 
 def unpack_block(data: bytes) -> list[bytes]:
     """The articles `pack_block` joined."""
-    count, at = data[0], 1
-    lengths = []
-    for _ in range(count):
-        length = shift = 0
-        while True:
-            byte = data[at]
-            at += 1
-            length |= (byte & 0x7F) << shift
-            if byte < _HIGH_BIT:
-                break
-            shift += 7
-        lengths.append(length)
+    lengths, at = varints.decode(data, 1, data[0])
     articles = []
     for length in lengths:
         articles.append(data[at : at + length])

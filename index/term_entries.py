@@ -25,11 +25,12 @@ from typing import Any
 from whoosh.codec import whoosh3
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from index import varints
+
 _INLINED = 1  # as Whoosh's flag: the postings are in the entry
 _COMPACT = 2
 _LONE = 4  # the entry's one posting is implied: the first document, at the term's weight
 _FLOATS = 8  # the weights are 4-byte floats rather than whole numbers
-_HIGH_BIT = 0x80
 _FLOAT = struct.Struct("!f")  # as Whoosh packs a weight
 _TWO_FLOATS = struct.Struct("!ff")
 # The most bytes before a compact entry's extent: flags, five numbers and two lengths.
@@ -49,32 +50,6 @@ def _as_read(weight: float) -> float:
     return float(rounded)
 
 
-def _varints(numbers: list[int]) -> bytearray:
-    encoded = bytearray()
-    for number in numbers:
-        while number >= _HIGH_BIT:
-            encoded.append((number & 0x7F) | _HIGH_BIT)
-            number >>= 7
-        encoded.append(number)
-    return encoded
-
-
-def _read_varints(data: bytes, at: int, count: int) -> tuple[list[int], int]:
-    """`count` numbers from `data` at `at`, and where they end."""
-    numbers = []
-    for _ in range(count):
-        number = shift = 0
-        while True:
-            byte = data[at]
-            at += 1
-            number |= (byte & 0x7F) << shift
-            if byte < _HIGH_BIT:
-                break
-            shift += 7
-        numbers.append(number)
-    return numbers, at
-
-
 def to_bytes(self: Any) -> bytes:
     """`W3TermInfo.to_bytes`, compact when the entry's numbers allow it."""
     minid, maxid, inlined = self._minid, self._maxid, self._inlined
@@ -92,16 +67,16 @@ def to_bytes(self: Any) -> bytes:
     else:
         flags |= _FLOATS
         floats = _TWO_FLOATS.pack(weight, best)
-    head = _varints(numbers)
+    head = varints.encode(numbers)
     minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
     head += floats
     head.append(minlength)
     head.append(length_to_byte(self._maxlength))
     if inlined is None:
-        head += _varints([minid, maxid - minid, offset, length])
+        head += varints.encode([minid, maxid - minid, offset, length])
     else:
         flags |= _INLINED
-        head += _varints([minid, maxid - minid])
+        head += varints.encode([minid, maxid - minid])
         if inlined == ((minid,), (weight,), (None,)):
             flags |= _LONE
         else:
@@ -116,23 +91,23 @@ def from_bytes(cls: Any, data: bytes) -> Any:
         return whoosh_from_bytes(cls, data)
     info = cls()
     if flags & _FLOATS:
-        (df,), at = _read_varints(data, 1, 1)
+        (df,), at = varints.decode(data, 1, 1)
         weight, best = _TWO_FLOATS.unpack_from(data, at)
         at += _TWO_FLOATS.size
     else:
-        (df, weight, best), at = _read_varints(data, 1, 3)
+        (df, weight, best), at = varints.decode(data, 1, 3)
         weight, best = float(weight), float(best)
     info._df, info._weight, info._maxweight = df, weight, best
     info._minlength = byte_to_length(data[at])
     info._maxlength = byte_to_length(data[at + 1])
     if flags & _INLINED:
-        (minid, gap), at = _read_varints(data, at + 2, 2)
+        (minid, gap), at = varints.decode(data, at + 2, 2)
         if flags & _LONE:
             info._inlined = ((minid,), (weight,), (None,))
         else:
             info._inlined = pickle.loads(data[at:])  # noqa: S301 - the entry the engine wrote
     else:
-        (minid, gap, info._offset, info._length), at = _read_varints(data, at + 2, 4)
+        (minid, gap, info._offset, info._length), at = varints.decode(data, at + 2, 4)
     info._minid, info._maxid = minid, minid + gap
     return info
 
