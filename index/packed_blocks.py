@@ -1,4 +1,4 @@
-"""Posting blocks that decode without building a Python object per posting.
+"""Posting blocks that decode without building a Python object per posting, in few bytes.
 
 Whoosh writes each block of up to 128 postings as one compressed pickle of three
 tuples: the gaps between document numbers, the weights, and each posting's encoded
@@ -6,28 +6,29 @@ positions. Unpickling such a block builds some 400 objects, 128 of them the
 positions that counting and ranking never look at; it was most of a common word's
 search time (70 µs a block, 160 blocks for a word in 20,000 articles).
 
-Blocks written here hold the same three things packed into byte strings: the gaps
-as 32-bit integers, the weights as doubles (when they differ), and the positions
-joined, after their lengths. Unpickling one is a handful of objects; the numbers
-become arrays in C, and the positions are cut apart only when a phrase asks for
-them. The block's header (count, last document, best weight, lengths) is Whoosh's.
+Blocks written here (`_packed`) hold the same things packed into byte strings, each in the
+narrowest array that holds its numbers: the gaps between document numbers (the last
+number is in the header, so a one-posting block has no gaps), the weights when they
+differ (whole numbers as small integers), and the positions joined, after their lengths.
+Unpickling one is a handful of objects; the numbers become arrays in C, and the positions
+are cut apart only when a phrase asks for them.
 
 The block is pickled with protocol 3, where Whoosh's protocol 2 turns each byte string
-into a call to `codecs.encode` (99 bytes for a one-posting block instead of 36, and seven
-times slower to unpickle). Whoosh compresses every block with zlib, even one of 36 bytes
-that zlib makes longer; a block under `SMALL_BLOCK` bytes is stored as it is, which the
-block's header says, as Whoosh's own reader expects (decision 0021).
+into a call to `codecs.encode` (seven times slower to unpickle), without a memo, a frame
+or the protocol mark. Whoosh compresses every block with zlib, even one of 36 bytes that
+zlib makes longer; a block under `SMALL_BLOCK` bytes is stored as it is (decision 0021).
+Its header holds what Whoosh's holds (count, last document, best weight, compression,
+field lengths) as variable-length integers rather than a pickle, and a term's blocks start
+with one byte rather than Whoosh's four (`_compact_header`, decision 0023). Most blocks
+hold one posting: such a block takes 20 bytes, against 59 at stop 17 and 107 as Whoosh
+writes it.
 
-Most blocks hold one posting, so their framing counts (decision 0022): the block and its
-header are pickled without a memo (nothing in them is shared) and without protocol 4's
-frame, and a header's best weight that is a whole number is pickled as an integer (2 bytes
-instead of 9). A one-position posting's positions are 8 bytes instead of 13
-(`encode_positions`). A one-posting block went from 82 bytes to 59.
-
-Blocks in Whoosh's own form still read: a block is packed when its gaps are bytes
-(Whoosh's are a tuple), so indexes written before keep working and are repacked as
-their segments are rewritten. `tests/index/test_packed_blocks.py` holds every
-posting of a packed index to the same index written by Whoosh.
+Blocks written before still read: a term's blocks have compact headers when they start
+with `COMPACT_MARK`, and a block's data is in the current form when it holds four things,
+in the first packed form when its gaps are bytes, and else in Whoosh's. Indexes written
+before keep working, and are rewritten in the current form as their segments are merged.
+`tests/index/test_packed_blocks.py` holds every posting of a packed index to the same
+index written by Whoosh.
 """
 
 from __future__ import annotations
@@ -46,17 +47,25 @@ from typing import Any
 
 from whoosh import formats
 from whoosh.codec import whoosh3
-from whoosh.util.numeric import length_to_byte
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.util.numlists import delta_encode
+
+from index import varints
 
 _BIG_ENDIAN = sys.byteorder == "big"  # the packed numbers are stored little-endian
 # A pickled block shorter than this is not compressed: zlib's own header and checksum take
 # 11 bytes, and a one-posting block (36 bytes) came out longer than it went in.
 SMALL_BLOCK = 64
 _PROTOCOL = 3  # bytes as bytes, and no frame
-_HEADER_PROTOCOL = 2  # as Whoosh writes it
 _COUNT = struct.Struct("!I")  # a posting's position count, as Whoosh's `Positions` packs it
 _PROTOCOL_MARK = 2  # the bytes of a pickle's PROTO opcode, which the unpickler does not need
+# A term's blocks with compact headers start with this byte; Whoosh's start with "W3Bl".
+COMPACT_MARK = b"\x01"
+_COMPRESSED = 1  # a compact header's flags
+_BEST_IS_DOUBLE = 2
+_COMPRESSION = 3  # the zlib level of a compressed block (Whoosh's); any level reads back
+_DOUBLE = struct.Struct("<d")
+_HEADER_BYTES = 5 * 4 + 8 + 2  # the most a compact header takes
 # The narrow arrays' type codes, each with the largest number it holds.
 _NARROW = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF))
 
@@ -92,6 +101,8 @@ whoosh_mini_weights = whoosh3.W3PostingsWriter._mini_weights
 whoosh_mini_values = whoosh3.W3PostingsWriter._mini_values
 whoosh_read_values = whoosh3.W3LeafMatcher._read_values
 whoosh_write_block = whoosh3.W3PostingsWriter._write_block
+whoosh_read_header = whoosh3.W3LeafMatcher._read_header
+whoosh_goto = whoosh3.W3LeafMatcher._goto
 whoosh_encode_positions = formats.Positions.encode
 whoosh_finish_postings = whoosh3.W3PostingsWriter.finish_postings
 
@@ -187,43 +198,82 @@ def finish_postings(self: Any) -> Any:
 
 
 def _write_block(self: Any, last: bool = False) -> None:
-    """`W3PostingsWriter._write_block`: protocol 3 without a memo, small blocks not compressed."""
+    """`W3PostingsWriter._write_block`: packed data, and a compact header (`_compact_header`).
+
+    A term's blocks start with `COMPACT_MARK` instead of Whoosh's 4-byte tag. The data is
+    pickled with protocol 3, without a memo or the protocol mark (the unpickler reads any
+    opcode without it), and a block under `SMALL_BLOCK` bytes is not compressed.
+    """
     postfile = self._postfile
+    if self._byteids:  # ids that are strings (term vectors): Whoosh's own block
+        whoosh_write_block(self, last)
+        return
     if not self._blockcount:
-        postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
+        postfile.write(COMPACT_MARK)
     self._terminfo.add_block(self)
-    # Without the protocol mark (2 bytes): the unpickler reads any opcode without it.
-    packed: tuple[Any, ...]
-    if self._byteids:  # ids that are strings (term vectors): Whoosh's form
-        packed = (whoosh_mini_ids(self), whoosh_mini_weights(self), whoosh_mini_values(self))
-    else:
-        packed = _packed(self)
-    data = _dumps(packed, _PROTOCOL)[_PROTOCOL_MARK:]
+    data = _dumps(_packed(self), _PROTOCOL)[_PROTOCOL_MARK:]
     compression = self._compression if len(data) >= SMALL_BLOCK else 0
     if compression:
         data = zlib.compress(data, compression)
-    ids = self._ids
-    best = self._maxweight
-    if type(best) is float and best.is_integer():
-        best = int(best)  # 1 rather than 1.0: 2 bytes rather than 9
-    # The header holds what Whoosh's does: count, last id, best weight, compression, lengths.
-    info = _dumps(
-        (
-            len(ids),
-            ids[-1],
-            best,
-            compression,
-            length_to_byte(self._minlength),
-            length_to_byte(self._maxlength),
-        ),
-        _HEADER_PROTOCOL,
-    )[_PROTOCOL_MARK:]
-    length = len(info) + len(data)
-    postfile.write_int(-length if last else length)  # negative: the term's last block
-    postfile.write(info)
+    postfile.write(_compact_header(self, len(data), last, bool(compression)))
     postfile.write(data)
     self._blockcount += 1
     self._new_block()
+
+
+def _compact_header(self: Any, length: int, last: bool, compressed: bool) -> bytes:
+    """What Whoosh's header holds, as variable-length integers: 9 bytes for a lone posting.
+
+    The data's length (doubled, plus one for the term's last block), then a flags byte
+    (compressed; best weight not whole), the posting count, the last document, the best
+    weight (a whole number, or a double) and the shortest and longest field lengths (as
+    Whoosh's length bytes).
+    """
+    best = self._maxweight
+    whole = float(best).is_integer() and best >= 0
+    flags = (_COMPRESSED if compressed else 0) | (0 if whole else _BEST_IS_DOUBLE)
+    header = varints.encode([length << 1 | last, flags, len(self._ids), self._ids[-1]])
+    if whole:
+        varints.encode([int(best)], header)
+    else:
+        header += _DOUBLE.pack(best)
+    header.append(length_to_byte(self._minlength))
+    header.append(length_to_byte(self._maxlength))
+    return bytes(header)
+
+
+def read_header(self: Any) -> None:
+    """`W3LeafMatcher._read_header`: a term's blocks of either kind, by their first byte."""
+    postfile = self._postfile
+    self._rr_compact = postfile.get(self._startoffset, 1) == COMPACT_MARK
+    if self._rr_compact:
+        self._baseoffset = self._startoffset + 1
+    else:
+        whoosh_read_header(self)
+
+
+def goto(self: Any, position: int) -> None:
+    """`W3LeafMatcher._goto`: the block at `position`, its header read, its data left unread."""
+    if not self._rr_compact:
+        whoosh_goto(self, position)
+        return
+    self._data = self._ids = self._weights = self._values = None
+    self._i = 0
+    head = bytes(self._postfile.get(position, _HEADER_BYTES))
+    (length, flags, count, maxid), at = varints.decode(head, 0, 4)
+    if flags & _BEST_IS_DOUBLE:
+        (best,) = _DOUBLE.unpack_from(head, at)
+        at += _DOUBLE.size
+    else:
+        (whole,), at = varints.decode(head, at, 1)
+        best = float(whole)
+    self._lastblock = bool(length & 1)
+    self._blocklength, self._maxid, self._maxweight = count, maxid, best
+    self._compression = _COMPRESSION if flags & _COMPRESSED else 0
+    self._minlength = byte_to_length(head[at])
+    self._maxlength = byte_to_length(head[at + 1])
+    self._dataoffset = position + at + 2
+    self._nextoffset = self._dataoffset + (length >> 1)
 
 
 def _form(data: tuple[Any, ...]) -> int:
@@ -300,6 +350,8 @@ def read_values(self: Any) -> None:
 def apply() -> None:
     """Write packed blocks and read both kinds (idempotent)."""
     whoosh3.W3PostingsWriter._write_block = _write_block
+    whoosh3.W3LeafMatcher._read_header = read_header
+    whoosh3.W3LeafMatcher._goto = goto
     whoosh3.W3PostingsWriter.finish_postings = finish_postings
     formats.Positions.encode = encode_positions
     whoosh3.W3LeafMatcher._read_ids = read_ids
