@@ -71,9 +71,12 @@ class Catalog:
         self.path = path
         self._db = sqlite.connect(path, _SCHEMA)
 
-    def checkpoint(self) -> None:
-        """Move the write-ahead log into the database and empty it (after a sync)."""
-        sqlite.checkpoint(self._db)
+    def checkpoint(self, compact: bool = False) -> None:
+        """Move the write-ahead log into the database and empty it (after a sync).
+
+        With `compact`, the database is rewritten with full pages first (`sqlite.checkpoint`).
+        """
+        sqlite.checkpoint(self._db, compact)
 
     def close(self) -> None:
         """Close the database."""

@@ -39,6 +39,18 @@ if TYPE_CHECKING:
 CANCELLED = "The search was cancelled."
 
 
+# A sync that changed this many articles, and this share of the library, compacts its
+# databases (`sqlite.checkpoint`): a full build does, a day's new articles do not.
+COMPACT_AFTER_CHANGES = 2000
+COMPACT_AFTER_SHARE = 0.2
+
+
+def _rewrote_much(report: SyncReport) -> bool:
+    changed = report.changed
+    library = report.unchanged + report.added + report.updated + report.moved
+    return changed >= COMPACT_AFTER_CHANGES and changed >= COMPACT_AFTER_SHARE * library
+
+
 class IndexDamagedError(RuntimeError):
     """The index cannot be read as it should be."""
 
@@ -130,9 +142,10 @@ class Library:
             indexer = Indexer(ix, self._catalog, self._story_store)
             report = indexer.sync(folders, progress, should_cancel)
             report.rebuilt = rebuilt
+            compact = _rewrote_much(report)
             with self._catalog_lock:
-                self._catalog.checkpoint()
-            self._story_store.checkpoint()
+                self._catalog.checkpoint(compact)
+            self._story_store.checkpoint(compact)
             return report
         finally:
             self._lock.release()

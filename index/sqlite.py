@@ -24,8 +24,17 @@ def connect(path: Path, schema: str) -> sqlite3.Connection:
     return db
 
 
-def checkpoint(db: sqlite3.Connection) -> None:
-    """Move the write-ahead log into the database and empty it (after a sync)."""
+def checkpoint(db: sqlite3.Connection, compact: bool = False) -> None:
+    """Move the write-ahead log into the database and empty it (after a sync).
+
+    With `compact`, the database is first rewritten with full pages (`VACUUM`): rows
+    inserted in no particular order (hashes, ids) leave B-tree pages a third empty, 10%
+    of the catalog and the stories after a full build (decision 0023). It takes about
+    0.5 s for 157,595 articles; a busy database is left as it is.
+    """
+    if compact:
+        with contextlib.suppress(sqlite3.OperationalError):
+            db.execute("VACUUM")
     with contextlib.suppress(sqlite3.OperationalError):  # busy: the next one will do
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

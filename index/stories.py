@@ -131,10 +131,13 @@ class StoryStore:
         with self._lock:
             self._db.close()
 
-    def checkpoint(self) -> None:
-        """Move the write-ahead log into the database and empty it (after a sync)."""
+    def checkpoint(self, compact: bool = False) -> None:
+        """Move the write-ahead log into the database and empty it (after a sync).
+
+        With `compact`, the database is rewritten with full pages first (`sqlite.checkpoint`).
+        """
         with self._lock:
-            sqlite.checkpoint(self._db)
+            sqlite.checkpoint(self._db, compact)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

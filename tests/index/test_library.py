@@ -1,5 +1,6 @@
 """The library: indexing real folders into a real Whoosh index, and searching it."""
 
+import contextlib
 import json
 import os
 import random
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import index.indexer
+import index.library as library_module
 from index import (
     Filters,
     Library,
@@ -337,6 +339,31 @@ def test_catalog_log_is_emptied_after_a_sync(corpora: Path, tmp_path: Path) -> N
         stories_log = catalog.with_name("stories.sqlite3-wal")  # the stories' own file
         assert catalog.with_name("stories.sqlite3").stat().st_size > 100 * 1024
         assert not stories_log.exists() or stories_log.stat().st_size == 0
+
+
+def _unused_share(database: Path) -> float:
+    """The share of the database's pages that holds nothing (SQLite's `dbstat`)."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        size, unused = db.execute("SELECT sum(pgsize), sum(unused) FROM dbstat").fetchone()
+    return float(unused / size)
+
+
+def test_bbc_full_build_leaves_its_databases_compact(bbc: Library) -> None:
+    """A build of 2,225 articles rewrites the catalog and the stories with full pages."""
+    data = bbc.data_dir
+    assert _unused_share(data / "stories.sqlite3") < 0.08  # 15% as the inserts leave it
+    assert _unused_share(data / "catalog.sqlite3") < 0.10  # 12%
+    assert not data.joinpath("catalog.sqlite3-wal").exists() or (
+        data.joinpath("catalog.sqlite3-wal").stat().st_size == 0
+    )
+
+
+def test_only_a_sync_that_changed_much_compacts() -> None:
+    assert library_module._rewrote_much(SyncReport(added=2225))
+    assert library_module._rewrote_much(SyncReport(added=3000, unchanged=10_000))
+    assert not library_module._rewrote_much(SyncReport(added=1999))
+    assert not library_module._rewrote_much(SyncReport(added=20, unchanged=150_000))
+    assert not library_module._rewrote_much(SyncReport(updated=3000, unchanged=150_000))
 
 
 @pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="reads Linux's /proc")
