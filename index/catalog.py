@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from index import sqlite
 from index.models import Problem
@@ -30,10 +30,13 @@ CREATE TABLE IF NOT EXISTS files (
     inode INTEGER NOT NULL,
     sha256 TEXT NOT NULL
 );
--- Files by their bytes' hash, for copies: its first 16 hex digits tell files apart (an id
--- is that long) at a quarter of a whole hash's room. Catalogs made before had the whole.
-CREATE INDEX IF NOT EXISTS files_sha_prefix ON files (substr(sha256, 1, 16));
+-- A file's hash is written as its 32 bytes; rows written before stop 18 hold its 64 hex
+-- digits (the column takes either). Files by their bytes' hash, for copies: the first 8
+-- bytes tell files apart (an id is that long); a row of before has 8 hex digits there.
+-- Catalogs made before had an index of the whole hash, then of its first 16 hex digits.
+CREATE INDEX IF NOT EXISTS files_hash_prefix ON files (substr(sha256, 1, 8));
 DROP INDEX IF EXISTS files_sha256;
+DROP INDEX IF EXISTS files_sha_prefix;
 CREATE TABLE IF NOT EXISTS problems (
     path TEXT PRIMARY KEY,
     folder TEXT NOT NULL,
@@ -62,6 +65,24 @@ class FileRecord(NamedTuple):
 
 FileRow = tuple[str, str, str, int, int, int, str]
 _PATHS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
+_HASH_PREFIX_BYTES = 8
+
+
+def _stored_hash(sha256: str) -> bytes | str:
+    """A hash as the catalog writes it: its bytes (half the room of its hex digits)."""
+    try:
+        return bytes.fromhex(sha256)
+    except ValueError:  # not a hash (never written by the indexer): kept as it is
+        return sha256
+
+
+def _hex(stored: bytes | str) -> str:
+    """A hash as the catalog gives it, written either way: hex digits."""
+    return stored.hex() if isinstance(stored, bytes) else stored
+
+
+def _file_row(row: tuple[Any, ...]) -> FileRow:
+    return (*row[:6], _hex(row[6]))
 
 
 class Catalog:
@@ -143,7 +164,7 @@ class Catalog:
                 f"WHERE path IN ({marks})",
                 chunk,
             )
-            found.update((row[0], row) for row in rows)
+            found.update((row[0], _file_row(row)) for row in rows)
         return found
 
     def file_by_path(self, path: str) -> FileRecord | None:
@@ -152,7 +173,7 @@ class Catalog:
             "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files WHERE path = ?",
             (path,),
         ).fetchone()
-        return None if row is None else FileRecord(*row)
+        return None if row is None else FileRecord(*_file_row(row))
 
     def file_by_id(self, article_id: str) -> FileRecord | None:
         """The indexed file with an id, or None."""
@@ -160,7 +181,7 @@ class Catalog:
             "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files WHERE id = ?",
             (article_id,),
         ).fetchone()
-        return None if row is None else FileRecord(*row)
+        return None if row is None else FileRecord(*_file_row(row))
 
     def has_id(self, article_id: str) -> bool:
         """Whether an indexed file has this id."""
@@ -170,11 +191,25 @@ class Catalog:
     def ids_with_hash(self, sha256: str) -> list[str]:
         """Ids of every indexed file with these exact bytes."""
         # The whole hash is compared here, not in SQL: SQLite would then put the hash in the
-        # prefix's place and no longer see that the prefix's index answers it.
+        # prefix's place and no longer see that the prefix's index answers it. A row is
+        # looked for as written now (bytes) and before (hex digits).
+        prefix = _stored_hash(sha256[: 2 * _HASH_PREFIX_BYTES])
         rows = self._db.execute(
-            "SELECT path, id, sha256 FROM files WHERE substr(sha256, 1, 16) = ?", (sha256[:16],)
+            "SELECT path, id, sha256 FROM files WHERE substr(sha256, 1, 8) IN (?, ?)",
+            (prefix, sha256[:_HASH_PREFIX_BYTES]),
         )
-        return [str(found) for _path, found, whole in sorted(rows) if whole == sha256]
+        return [str(found) for _path, found, whole in sorted(rows) if _hex(whole) == sha256]
+
+    def hashes_of(self, article_ids: Iterable[str]) -> dict[str, str]:
+        """The hashes of the indexed files with these ids, by id."""
+        found: dict[str, str] = {}
+        wanted = list(article_ids)
+        for start in range(0, len(wanted), _PATHS_PER_QUERY):
+            chunk = wanted[start : start + _PATHS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(f"SELECT id, sha256 FROM files WHERE id IN ({marks})", chunk)
+            found.update((str(found_id), _hex(stored)) for found_id, stored in rows)
+        return found
 
     def all_ids(self) -> set[str]:
         """The ids of every indexed file."""
@@ -189,7 +224,10 @@ class Catalog:
         records = list(records)
         self._db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
-            ((r.path, r.id, r.folder, r.size, r.mtime_ns, r.inode, r.sha256) for r in records),
+            (
+                (r.path, r.id, r.folder, r.size, r.mtime_ns, r.inode, _stored_hash(r.sha256))
+                for r in records
+            ),
         )
         now = time.time()
         self._db.executemany(

@@ -105,9 +105,9 @@ def _sort_key(title: str) -> bytes:
 
 
 def document_fields(
-    article_id: str, scanned: ScannedFile, sha256: str, article: ParsedArticle
+    article_id: str, scanned: ScannedFile, article: ParsedArticle
 ) -> dict[str, Any]:
-    """The Whoosh fields of one article."""
+    """The Whoosh fields of one article (its file's hash is the catalog's, not stored twice)."""
     # A string operation, not a Path per article: 157,595 of them took 10 s.
     label = folder_label(scanned.folder, os.path.dirname(scanned.fs_path))  # noqa: PTH120
     parts = label.split("/")
@@ -129,7 +129,6 @@ def document_fields(
         "date_oldest": date_number or NO_DATE_OLDEST,
         "year": str(date.year) if date else "",
         "month": _month(date, scanned.mtime_ns),
-        "sha256": sha256,
         "words": len(article.text.split()),
         "truncated": article.truncated,
     }
@@ -403,7 +402,7 @@ class Indexer:
         article: ParsedArticle,
         replace: bool,
     ) -> None:
-        fields = document_fields(article_id, scanned, sha256, article)
+        fields = document_fields(article_id, scanned, article)
         if self._workers is not None:
             if self._workers.pending == 0:
                 self._batch_started = time.monotonic()

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -258,7 +259,8 @@ class Library:
                     request.query, 0, 0.0, (), {}, None, "The library has not been indexed yet."
                 )
             stories = self._stories(searcher) if request.collapse else EMPTY_STORIES
-            return run_search(searcher, self._parser, request, cancelled, stories)
+            result = run_search(searcher, self._parser, request, cancelled, stories)
+            return replace(result, hits=tuple(self._with_hashes(result.hits)))
         except SearchCancelledError:
             return SearchResult(request.query, 0, 0.0, (), {}, None, CANCELLED)
         except Exception as error:  # noqa: BLE001 - reported to the user, never raised
@@ -331,7 +333,9 @@ class Library:
             return None
         with self._catalog_lock:
             record = self._catalog.file_by_id(fields["id"])
-            copies = self._catalog.ids_with_hash(fields["sha256"])
+            # The catalog keeps the file's hash; indexes made before stop 18 stored it too.
+            sha256 = record.sha256 if record else str(fields.get("sha256", ""))
+            copies = self._catalog.ids_with_hash(sha256)
         date = fields.get("date")
         return Article(
             id=fields["id"],
@@ -343,7 +347,7 @@ class Library:
             source=fields.get("source") or None,
             date=date if isinstance(date, datetime) else None,
             words=int(fields.get("words", 0)),
-            sha256=fields["sha256"],
+            sha256=sha256,
             size=record.size if record else 0,
             mtime=record.mtime_ns / 1e9 if record else 0.0,
             truncated=bool(fields.get("truncated", False)),
@@ -419,6 +423,7 @@ class Library:
         ids = self._story_store.members(name)
         shares = self._story_store.links_of(article_id)
         versions = [summary(fields) for i in ids if (fields := searcher.document(id=i))]
+        versions = self._with_hashes(versions)
         versions.sort(key=_by_date)
         return Story(name, tuple(versions), shares)
 
@@ -428,9 +433,14 @@ class Library:
         if searcher is None:
             return []
         found = self._story_store.stories()
+        listed = {
+            name: [summary(fields) for i in ids if (fields := searcher.document(id=i))]
+            for name, ids in found.items()
+        }
+        hashed = iter(self._with_hashes(chain.from_iterable(listed.values())))
         stories = []
-        for name, ids in found.items():
-            versions = [summary(fields) for i in ids if (fields := searcher.document(id=i))]
+        for name, summaries in listed.items():
+            versions = list(islice(hashed, len(summaries)))
             if len(versions) > 1:
                 stories.append(Story(name, tuple(sorted(versions, key=_by_date))))
         stories.sort(key=lambda s: (-len(s.versions), s.versions[0].title.casefold(), s.id))
@@ -446,13 +456,23 @@ class Library:
             return []
         name = self._story_store.story_of(article_id)
         versions = self._story_store.members(name) if name else []
-        fields = searcher.stored_fields(docnum)
         with self._catalog_lock:
-            copies = self._catalog.ids_with_hash(fields.get("sha256", ""))
+            record = self._catalog.file_by_id(article_id)
+            copies = self._catalog.ids_with_hash(record.sha256) if record else []
         exclude = {
             d for i in {*versions, *copies} if (d := searcher.document_number(id=i)) is not None
         }
-        return related(searcher, docnum, exclude, limit, self._stories(searcher))
+        return self._with_hashes(related(searcher, docnum, exclude, limit, self._stories(searcher)))
+
+    def _with_hashes(self, hits: Iterable[Hit]) -> list[Hit]:
+        """Hits with their file's hash, which the catalog keeps (one look-up for them all)."""
+        hits = list(hits)
+        wanted = [hit.id for hit in hits if not hit.sha256]
+        if not wanted:
+            return hits
+        with self._catalog_lock:
+            hashes = self._catalog.hashes_of(wanted)
+        return [hit if hit.sha256 else replace(hit, sha256=hashes.get(hit.id, "")) for hit in hits]
 
 
 def _by_date(hit: Hit) -> tuple[bool, datetime, str]:

@@ -65,7 +65,6 @@ def build_schema() -> Schema:
         year=ID(stored=True, sortable=RefBytesColumn()),
         # "2022-03": the publication month, else the file's; the timeline counts and filters it.
         month=ID(sortable=RefBytesColumn()),
-        sha256=STORED(),
         words=STORED(),
         truncated=STORED(),
     )

@@ -1,6 +1,7 @@
 """The library: indexing real folders into a real Whoosh index, and searching it."""
 
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -152,7 +153,7 @@ def test_bbc_byte_identical_copies(bbc: Library, corpora: Path) -> None:
 
 
 def test_copies_are_found_by_a_short_index_of_the_hash(tmp_path: Path) -> None:
-    """Files are looked up by their hash's first 16 digits; a catalog made before is moved on."""
+    """Hashes are kept as bytes and looked up by their first 8; rows of before still match."""
     path = tmp_path / "catalog.sqlite3"
     catalog = Catalog(path)
     same, near, other = "ab" * 32, "ab" * 8 + "cd" * 24, "ef" * 32
@@ -165,24 +166,35 @@ def test_copies_are_found_by_a_short_index_of_the_hash(tmp_path: Path) -> None:
     assert catalog.ids_with_hash(same) == ["y", "z"]  # by path, the near miss left out
     assert catalog.ids_with_hash(near) == ["x"]
     assert catalog.ids_with_hash("00" * 32) == []
+    assert catalog.hashes_of(["z", "x", "missing"]) == {"z": same, "x": near}
+    record = catalog.file_by_id("w")
+    assert record is not None and record.sha256 == other
+    assert catalog.file_rows(["/a/x.txt"])["/a/x.txt"][6] == near
     catalog.close()
-    db = sqlite3.connect(path)  # as an earlier version left it: the whole hash indexed
-    db.executescript("DROP INDEX files_sha_prefix; CREATE INDEX files_sha256 ON files (sha256);")
+    # As an earlier version left it: a row's hash in hex digits, the whole hash indexed.
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO files VALUES ('/a/v.txt', 'v', '/a', 1, 1, 9, ?)", (same,))
+    db.executescript("DROP INDEX files_hash_prefix; CREATE INDEX files_sha256 ON files (sha256);")
+    db.commit()
+    stored = {row[0]: row[1] for row in db.execute("SELECT id, typeof(sha256) FROM files")}
+    assert stored == {"z": "blob", "y": "blob", "x": "blob", "w": "blob", "v": "text"}
     db.close()
     catalog = Catalog(path)
-    assert catalog.ids_with_hash(same) == ["y", "z"]
+    assert catalog.ids_with_hash(same) == ["v", "y", "z"]
+    assert catalog.hashes_of(["v"]) == {"v": same}
     catalog.close()
     db = sqlite3.connect(path)
     indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     plan = " ".join(
         str(row[-1])
         for row in db.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM files WHERE substr(sha256, 1, 16) = ?", ("ab",)
+            "EXPLAIN QUERY PLAN SELECT id FROM files WHERE substr(sha256, 1, 8) IN (?, ?)",
+            (b"ab", "ab"),
         )
     )
     db.close()
-    assert "files_sha_prefix" in indexes and "files_sha256" not in indexes
-    assert "USING INDEX files_sha_prefix" in plan
+    assert "files_hash_prefix" in indexes and "files_sha256" not in indexes
+    assert "USING INDEX files_hash_prefix" in plan
 
 
 def test_copies_added_later_get_their_own_ids(tmp_path: Path, corpora: Path) -> None:
@@ -512,6 +524,11 @@ def test_metadata_in_hits(news: Library) -> None:
     assert hit.source == "Harbour Gazette"
     assert hit.date == datetime(2022, 4, 2)
     assert hit.folder == "mine/europe"
+    # The file's hash comes from the catalog (the index no longer stores it).
+    assert hit.sha256 == hashlib.sha256(Path(hit.path).read_bytes()).hexdigest()
+    article = news.get(hit.id)
+    assert article is not None and article.sha256 == hit.sha256
+    assert "sha256" not in news._schema.names()
 
 
 def test_search_json_contract(news: Library) -> None:
