@@ -61,7 +61,7 @@ import struct
 import threading
 import weakref
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import accumulate
 from typing import Any
 
@@ -335,35 +335,53 @@ def _iter_var_bytes(self: Any) -> Iterator[bytes]:
 
 
 whoosh_ranges_for_key = HashReader.ranges_for_key
-_POINTER = struct.Struct("!Iq")  # a slot: the key's hash, where the key is stored
 _LENGTHS = struct.Struct("!ii")  # before a key: its length and its value's
 
 
 def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
-    """Where the values of `key` are stored (Whoosh's, reading the map in place)."""
-    buf = getattr(self.dbfile, "_buf", None)
-    if not isinstance(buf, memoryview) or not isinstance(key, bytes):
+    """Where the values of `key` are stored (Whoosh's, for both sizes of slot).
+
+    A mapped file is read in place, without a call to its file object for each probe.
+    """
+    if not isinstance(key, bytes):
         yield from whoosh_ranges_for_key(self, key)
         return
     keyhash = self.hashfn(key)
     tablestart, numslots = self.tables[keyhash & 255]
     if not numslots:
         return
-    pointer_at, lengths_at, size = _POINTER.unpack_from, _LENGTHS.unpack_from, _POINTER.size
+    slot = self.__dict__.get("_rr_slot")
+    if slot is None:
+        slot = self._rr_slot = term_table.slot_struct(self.extras)
+    read = _reader_of(self.dbfile)
+    size = slot.size
     tableend = tablestart + numslots * size
     slotpos = tablestart + ((keyhash >> 8) % numslots) * size
     for _ in range(numslots):
-        slothash, itempos = pointer_at(buf, slotpos)
+        slothash, itempos = slot.unpack(read(slotpos, size))
         if not itempos:
             return  # an empty slot ends the probe
         if slothash == keyhash:
-            keylen, datalen = lengths_at(buf, itempos)
+            keylen, datalen = _LENGTHS.unpack(read(itempos, _LENGTHS.size))
             start = itempos + _LENGTHS.size
-            if keylen == len(key) and buf[start : start + keylen] == key:
+            if keylen == len(key) and read(start, keylen) == key:
                 yield (start + keylen, datalen)
         slotpos += size
         if slotpos == tableend:
             slotpos = tablestart
+
+
+def _reader_of(dbfile: Any) -> Callable[[int, int], bytes | memoryview]:
+    """A function reading `length` bytes at a place of the file: in its map when it has one."""
+    buf = getattr(dbfile, "_buf", None)
+    if not isinstance(buf, memoryview):
+        return dbfile.get  # type: ignore[no-any-return]
+    mapped: memoryview = buf
+
+    def read(position: int, length: int) -> memoryview:
+        return mapped[position : position + length]
+
+    return read
 
 
 whoosh_first_id = SegmentReader.first_id
