@@ -16,6 +16,8 @@ import pytest
 from whoosh import formats
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.util.numeric import length_to_byte
+from whoosh.util.numlists import delta_encode
 
 from index import Library, analysis, packed_blocks
 from index.models import SearchRequest
@@ -52,6 +54,60 @@ def libraries(
     yield packed, plain
     packed.close()
     plain.close()
+
+
+def _first_form_write_block(self: Any, last: bool = False) -> None:
+    """Stop 17's `_write_block`: blocks in the first packed form, Whoosh's tag and headers."""
+    postfile = self._postfile
+    if not self._blockcount:
+        postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
+    self._terminfo.add_block(self)
+    weights = packed_blocks.whoosh_mini_weights(self)
+    if isinstance(weights, tuple):
+        weights = packed_blocks._pack("d", weights)
+    values = packed_blocks.whoosh_mini_values(self)
+    if isinstance(values, tuple):
+        values = (packed_blocks._pack("I", map(len, values)), b"".join(values))
+    ids = packed_blocks._pack("I", delta_encode(self._ids))
+    data = pickle.dumps((ids, weights, values), 3)
+    compression = self._compression if len(data) >= packed_blocks.SMALL_BLOCK else 0
+    if compression:
+        data = zlib.compress(data, compression)
+    lengths = (length_to_byte(self._minlength), length_to_byte(self._maxlength))
+    info = pickle.dumps((len(self._ids), self._ids[-1], self._maxweight, compression, *lengths), 2)
+    length = len(info) + len(data)
+    postfile.write_int(-length if last else length)
+    postfile.write(info)
+    postfile.write(data)
+    self._blockcount += 1
+    self._new_block()
+
+
+@pytest.fixture(scope="module")
+def first_form(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    """The same articles as stop 17 wrote them: the first packed form, Whoosh's positions."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(analysis, "PackedPositions", formats.Positions)
+        library = Library(tmp_path_factory.mktemp("first-form") / "data")
+        patch.setattr(whoosh3.W3PostingsWriter, "_write_block", _first_form_write_block)
+        _sync(library, [corpora / "bbc" / "business", corpora / "seeds"])
+    yield library
+    library.close()
+
+
+def test_blocks_of_the_first_packed_form_still_read(
+    first_form: Library, libraries: tuple[Library, Library]
+) -> None:
+    packed, _plain = libraries
+    forms = {len(m._data) for _t, m in _leaf_matchers(first_form, "body") if _read(m)}
+    assert forms == {3}
+    assert {type(m._data[0]) for _t, m in _leaf_matchers(first_form, "body") if _read(m)} == {bytes}
+    for fieldname in FIELDS:
+        assert _postings(first_form, fieldname) == _postings(packed, fieldname), fieldname
+    request = SearchRequest(query='"interest rates" OR "chief executive"', limit=50)
+    ours, theirs = packed.search(request), first_form.search(request)
+    assert [hit.id for hit in ours.hits] == [hit.id for hit in theirs.hits]
+    assert ours.total == theirs.total > 10
 
 
 def _leaf_matchers(library: Library, fieldname: str) -> Iterator[tuple[bytes, Any]]:
