@@ -7,6 +7,7 @@ interrupted run the indexer reconciles the two (see `docs/decisions/0002-*`).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,13 @@ CREATE TABLE IF NOT EXISTS problems (
     mtime_ns INTEGER NOT NULL,
     seen REAL NOT NULL
 );
+-- Each file's library folder is written as a number from here: the first 6 bytes of the
+-- SHA-256 of its path, so a number always means the same folder. It is a BLOB, which the
+-- column keeps as it is (a TEXT column turns an integer into its digits). Rows written
+-- before stop 18 hold the folder's path, and so does a row whose folder's number is taken.
+CREATE TABLE IF NOT EXISTS folder_numbers (
+    number BLOB PRIMARY KEY, path TEXT NOT NULL UNIQUE
+);
 CREATE TABLE IF NOT EXISTS arrivals (
     id TEXT PRIMARY KEY, first_seen REAL NOT NULL
 ) WITHOUT ROWID;
@@ -66,6 +74,7 @@ class FileRecord(NamedTuple):
 FileRow = tuple[str, str, str, int, int, int, str]
 _PATHS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
 _HASH_PREFIX_BYTES = 8
+_FOLDER_NUMBER_BYTES = 6
 
 
 def _stored_hash(sha256: str) -> bytes | str:
@@ -81,16 +90,13 @@ def _hex(stored: bytes | str) -> str:
     return stored.hex() if isinstance(stored, bytes) else stored
 
 
-def _file_row(row: tuple[Any, ...]) -> FileRow:
-    return (*row[:6], _hex(row[6]))
-
-
 class Catalog:
     """Folders, indexed files and problems, in one SQLite file."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = sqlite.connect(path, _SCHEMA)
+        self._folder_paths: dict[bytes, str] = {}  # by number, as read
 
     def checkpoint(self, compact: bool = False) -> None:
         """Move the write-ahead log into the database and empty it (after a sync).
@@ -164,8 +170,34 @@ class Catalog:
                 f"WHERE path IN ({marks})",
                 chunk,
             )
-            found.update((row[0], _file_row(row)) for row in rows)
+            found.update((row[0], self._file_row(row)) for row in rows)
         return found
+
+    def _file_row(self, row: tuple[Any, ...]) -> FileRow:
+        """A row as the catalog gives it: the folder's path and the hash's hex digits."""
+        folder = row[2]
+        if isinstance(folder, bytes):
+            folder = self._folder_paths.get(folder) or self._folder_path(folder)
+        return (row[0], row[1], folder, row[3], row[4], row[5], _hex(row[6]))
+
+    def _folder_path(self, number: bytes) -> str:
+        found = self._db.execute(
+            "SELECT path FROM folder_numbers WHERE number = ?", (number,)
+        ).fetchone()
+        path = self._folder_paths[number] = str(found[0]) if found else ""
+        return path
+
+    def _folder_numbers(self, paths: Iterable[str]) -> dict[str, bytes | str]:
+        """What each folder's files are written with: its number, or its path if that is taken."""
+        written: dict[str, bytes | str] = {}
+        for path in set(paths):
+            number = hashlib.sha256(path.encode()).digest()[:_FOLDER_NUMBER_BYTES]
+            self._db.execute("INSERT OR IGNORE INTO folder_numbers VALUES (?, ?)", (number, path))
+            (holder,) = self._db.execute(
+                "SELECT path FROM folder_numbers WHERE number = ?", (number,)
+            ).fetchone()
+            written[path] = number if holder == path else path
+        return written
 
     def file_by_path(self, path: str) -> FileRecord | None:
         """The indexed file at a path, or None."""
@@ -173,7 +205,7 @@ class Catalog:
             "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files WHERE path = ?",
             (path,),
         ).fetchone()
-        return None if row is None else FileRecord(*_file_row(row))
+        return None if row is None else FileRecord(*self._file_row(row))
 
     def file_by_id(self, article_id: str) -> FileRecord | None:
         """The indexed file with an id, or None."""
@@ -181,7 +213,7 @@ class Catalog:
             "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files WHERE id = ?",
             (article_id,),
         ).fetchone()
-        return None if row is None else FileRecord(*_file_row(row))
+        return None if row is None else FileRecord(*self._file_row(row))
 
     def has_id(self, article_id: str) -> bool:
         """Whether an indexed file has this id."""
@@ -222,10 +254,19 @@ class Catalog:
     def put_files(self, records: Iterable[FileRecord]) -> None:
         """Insert or replace indexed files (an id seen for the first time arrives now)."""
         records = list(records)
+        folders = self._folder_numbers(r.folder for r in records)
         self._db.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                (r.path, r.id, r.folder, r.size, r.mtime_ns, r.inode, _stored_hash(r.sha256))
+                (
+                    r.path,
+                    r.id,
+                    folders[r.folder],
+                    r.size,
+                    r.mtime_ns,
+                    r.inode,
+                    _stored_hash(r.sha256),
+                )
                 for r in records
             ),
         )
