@@ -9,21 +9,93 @@ each table has a third more slots than entries (decision 0022), and a slot's pla
 slot: about 2.5 probes for a word that is there and 8.5 for one that is not, against 1.5
 and 2.5. Each probe is one read of the memory map (`whoosh_fixes._ranges_for_key`, which
 reads both slot sizes); a search looks up a few words per segment.
+
+Each entry starts with its key's and its value's lengths: Whoosh writes them as two 4-byte
+integers, here as two variable-length integers (2 bytes for a word's entry), as the
+extras say (`LENGTHS_KEY`). The readers of entries (`_key_at`, `_key_and_range_at`,
+`_ranges`, and the engine's look-ups) read both ways.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable, Iterator
 from itertools import starmap
 from typing import Any
 
 from whoosh.filedb import filetables
 
+from index import varints
+
 whoosh_write_hashes = filetables.HashWriter._write_hashes
+whoosh_add = filetables.HashWriter.add
 _EMPTY = (0, 0)  # no entry starts at 0: the file's header is there
 SLOT_KEY = "rr_slot"  # in a hash file's extras: the struct of its slots, when not Whoosh's
+LENGTHS_KEY = "rr_lengths"  # in a hash file's extras: how each entry's lengths are written
+LEB128 = "leb128"  # two variable-length integers (index.varints), not Whoosh's 8 bytes
+_WHOOSH_LENGTHS = struct.Struct("!ii")
+_MOST_LENGTH_BYTES = 2 * 5  # two variable-length integers under 2**35
 NARROW_SLOT = struct.Struct("!II")  # the key's hash, where the key is stored
 WHOOSH_SLOT = filetables._pointer  # "!Iq"
+
+
+def _add(self: Any, key: bytes, value: bytes) -> None:
+    """`HashWriter.add`: the key's and the value's lengths as variable-length integers."""
+    dbfile = self.dbfile
+    position = dbfile.tell()
+    dbfile.write(bytes(varints.encode((len(key), len(value)))) + key + value)
+    keyhash = self.hashfn(key)
+    self.buckets[keyhash & 255].append((keyhash, position))
+
+
+def lengths_reader(reader: Any) -> Callable[[int], tuple[int, int, int]]:
+    """A function giving the entry at a place's (key length, value length, key's place).
+
+    It reads the reader's file as it is when called, in the way its extras say.
+    """
+    if reader.extras.get(LENGTHS_KEY) != LEB128:
+
+        def whoosh_lengths(position: int) -> tuple[int, int, int]:
+            head = reader.dbfile.get(position, _WHOOSH_LENGTHS.size)
+            keylen, datalen = _WHOOSH_LENGTHS.unpack(head)
+            return keylen, datalen, position + _WHOOSH_LENGTHS.size
+
+        return whoosh_lengths
+
+    def leb128_lengths(position: int) -> tuple[int, int, int]:
+        head = bytes(reader.dbfile.get(position, _MOST_LENGTH_BYTES))
+        (keylen, datalen), end = varints.decode(head, 0, 2)
+        return keylen, datalen, position + end
+
+    return leb128_lengths
+
+
+def _key_at(self: Any, pos: int) -> bytes:
+    """`HashReader.key_at` for both ways of writing lengths."""
+    keylen, _datalen, keypos = lengths_reader(self)(pos)
+    return self.dbfile.get(keypos, keylen)  # type: ignore[no-any-return]
+
+
+def _key_and_range_at(self: Any, pos: int) -> tuple[bytes, int, int] | None:
+    """`HashReader.key_and_range_at` for both ways of writing lengths."""
+    if pos >= self.endofdata:
+        return None
+    keylen, datalen, keypos = lengths_reader(self)(pos)
+    return self.dbfile.get(keypos, keylen), keypos + keylen, datalen
+
+
+def _ranges(
+    self: Any, pos: int | None = None, eod: int | None = None
+) -> Iterator[tuple[int, int, int, int]]:
+    """`HashReader._ranges`: (key's place, its length, value's place, its length) of each entry."""
+    lengths = lengths_reader(self)
+    pos = pos or self.startofdata
+    eod = eod or self.endofdata
+    while pos < eod:
+        keylen, datalen, keypos = lengths(pos)
+        datapos = keypos + keylen
+        yield keypos, keylen, datapos, datalen
+        pos = datapos + datalen
 
 
 def slot_struct(extras: dict[str, Any]) -> struct.Struct:
@@ -47,6 +119,7 @@ def _write_hashes(self: Any) -> None:
     packing = NARROW_SLOT if last < 1 << 32 else WHOOSH_SLOT
     if packing is NARROW_SLOT:
         self.extras[SLOT_KEY] = NARROW_SLOT.format
+    self.extras[LENGTHS_KEY] = LEB128  # as `_add` wrote them
     for entries in self.buckets:
         numslots = slot_count(len(entries))
         self.directory.append((dbfile.tell(), numslots))
@@ -60,5 +133,9 @@ def _write_hashes(self: Any) -> None:
 
 
 def apply() -> None:
-    """Write the shorter hash tables (idempotent); both kinds read alike."""
+    """Write the shorter hash tables and lengths (idempotent); both kinds read alike."""
     filetables.HashWriter._write_hashes = _write_hashes
+    filetables.HashWriter.add = _add
+    filetables.HashReader.key_at = _key_at
+    filetables.HashReader.key_and_range_at = _key_and_range_at
+    filetables.HashReader._ranges = _ranges

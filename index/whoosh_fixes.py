@@ -276,8 +276,6 @@ whoosh_read_weights = whoosh3.W3LeafMatcher._read_weights
 
 
 whoosh_closest_key_pos = OrderedHashReader.closest_key_pos
-_KEY_LENGTH = struct.Struct("!I")  # a key's length, first of the (key, value) lengths
-_LENGTHS_SIZE = 8  # the key's and the value's lengths come before the key
 
 
 def _closest_key_pos(self: Any, key: bytes) -> int | None:
@@ -290,14 +288,13 @@ def _closest_key_pos(self: Any, key: bytes) -> int | None:
         position_at = self._rr_position_at = struct.Struct(
             "!" + self.extras["indextype"]
         ).unpack_from
-    length_at = _KEY_LENGTH.unpack_from
+    lengths = term_table.lengths_reader(self)
     base, size = self.indexbase, self.indexsize
     low, high = 0, self.indexlen
     while low < high:
         middle = (low + high) // 2
         (position,) = position_at(buf, base + middle * size)
-        (length,) = length_at(buf, position)
-        start = position + _LENGTHS_SIZE
+        length, _datalen, start = lengths(position)
         if buf[start : start + length].tobytes() < key:
             low = middle + 1
         else:
@@ -335,7 +332,6 @@ def _iter_var_bytes(self: Any) -> Iterator[bytes]:
 
 
 whoosh_ranges_for_key = HashReader.ranges_for_key
-_LENGTHS = struct.Struct("!ii")  # before a key: its length and its value's
 
 
 def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
@@ -354,6 +350,7 @@ def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
     if slot is None:
         slot = self._rr_slot = term_table.slot_struct(self.extras)
     read = _reader_of(self.dbfile)
+    lengths = term_table.lengths_reader(self)
     size = slot.size
     tableend = tablestart + numslots * size
     slotpos = tablestart + ((keyhash >> 8) % numslots) * size
@@ -362,8 +359,7 @@ def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
         if not itempos:
             return  # an empty slot ends the probe
         if slothash == keyhash:
-            keylen, datalen = _LENGTHS.unpack(read(itempos, _LENGTHS.size))
-            start = itempos + _LENGTHS.size
+            keylen, datalen, start = lengths(itempos)
             if keylen == len(key) and read(start, keylen) == key:
                 yield (start + keylen, datalen)
         slotpos += size

@@ -27,12 +27,13 @@ def library(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="module")
 def whoosh_library(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    """The same articles with Whoosh's hash tables, as stop 16 wrote them."""
+    """The same articles with Whoosh's hash tables and entry lengths, as stop 16 wrote them."""
     library = Library(tmp_path_factory.mktemp("whoosh-terms") / "data")
     for folder in FOLDERS:
         library.add_folder(corpora / folder)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(filetables.HashWriter, "_write_hashes", term_table.whoosh_write_hashes)
+        patch.setattr(filetables.HashWriter, "add", term_table.whoosh_add)
         library.sync()
     yield library
     library.close()
@@ -53,6 +54,10 @@ def test_each_table_has_a_third_more_slots_than_entries(library: Library) -> Non
         assert sum(slots) < 1.4 * words  # Whoosh's tables: 2 slots a word
         assert all(count == 0 or count >= 2 for count in slots)
         assert term_table.slot_struct(tindex.extras).size == 8  # Whoosh's slots: 12 bytes
+        assert tindex.extras[term_table.LENGTHS_KEY] == term_table.LEB128
+        first = tindex.startofdata  # an entry: its two lengths in 2 bytes (Whoosh's: 8), the key
+        key, _datapos, _datalen = tindex.key_and_range_at(first)
+        assert tindex.dbfile.get(first + 2, len(key)) == key
         ends = [start + count * 8 for start, count in tindex.tables]
         assert ends[:-1] == [start for start, _count in tindex.tables[1:]]  # tables abut
 
@@ -80,6 +85,7 @@ def test_whoosh_tables_still_read(whoosh_library: Library, library: Library) -> 
     ours = {key for _reader, tindex in _term_indexes(library) for key in tindex.keys()}  # noqa: SIM118 - iterating gives (key, value) pairs
     for _reader, tindex in _term_indexes(whoosh_library):
         assert term_table.SLOT_KEY not in tindex.extras
+        assert term_table.LENGTHS_KEY not in tindex.extras
         assert term_table.slot_struct(tindex.extras) is term_table.WHOOSH_SLOT
         keys = list(tindex.keys())
         assert set(keys) == ours
