@@ -52,9 +52,22 @@ def encode_gaps(numbers: Sequence[int]) -> bytes:
 
 
 def decode_gaps(encoded: bytes) -> list[int]:
-    """The ascending numbers whose gaps `encode_gaps` wrote."""
-    if not encoded or max(encoded) < varints.HIGH_BIT:
-        return list(accumulate(encoded))
+    """The ascending numbers whose gaps `encode_gaps` wrote.
+
+    In C when every gap after the first is under 128 (the first, a place in the article,
+    often is not): `accumulate` over the bytes.
+    """
+    if not encoded:
+        return []
+    end = 0
+    while encoded[end] >= varints.HIGH_BIT:  # the first gap's bytes
+        end += 1
+        if end == len(encoded):
+            break
+    rest = encoded[end + 1 :]
+    if not rest or max(rest) < varints.HIGH_BIT:
+        (first,), _end = varints.decode(encoded, 0, 1)
+        return list(accumulate(rest, initial=first))
     gaps, _end = varints.decode(encoded, 0, count_gaps(encoded))
     return list(accumulate(gaps))
 

@@ -19,7 +19,7 @@ extras say (`LENGTHS_KEY`). The readers of entries (`_key_at`, `_key_and_range_a
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from itertools import starmap
 from typing import Any
 
@@ -29,12 +29,17 @@ from index import varints
 
 whoosh_write_hashes = filetables.HashWriter._write_hashes
 whoosh_add = filetables.HashWriter.add
+whoosh_read_extras = filetables.HashReader._read_extras
+whoosh_key_at = filetables.HashReader.key_at
+whoosh_key_and_range_at = filetables.HashReader.key_and_range_at
+whoosh_ranges = filetables.HashReader._ranges
 _EMPTY = (0, 0)  # no entry starts at 0: the file's header is there
 SLOT_KEY = "rr_slot"  # in a hash file's extras: the struct of its slots, when not Whoosh's
 LENGTHS_KEY = "rr_lengths"  # in a hash file's extras: how each entry's lengths are written
 LEB128 = "leb128"  # two variable-length integers (index.varints), not Whoosh's 8 bytes
 _WHOOSH_LENGTHS = struct.Struct("!ii")
 _MOST_LENGTH_BYTES = 2 * 5  # two variable-length integers under 2**35
+_ENTRY_READ = 2 + 62  # an entry's lengths and a key of up to 62 bytes, read in one call
 NARROW_SLOT = struct.Struct("!II")  # the key's hash, where the key is stored
 WHOOSH_SLOT = filetables._pointer  # "!Iq"
 
@@ -48,39 +53,48 @@ def _add(self: Any, key: bytes, value: bytes) -> None:
     self.buckets[keyhash & 255].append((keyhash, position))
 
 
-def lengths_reader(reader: Any) -> Callable[[int], tuple[int, int, int]]:
-    """A function giving the entry at a place's (key length, value length, key's place).
+def _read_extras(self: Any) -> None:
+    """`HashReader._read_extras`, noting how the file writes its entries' lengths."""
+    whoosh_read_extras(self)
+    self._rr_leb128 = self.extras.get(LENGTHS_KEY) == LEB128
 
-    It reads the reader's file as it is when called, in the way its extras say.
-    """
-    if reader.extras.get(LENGTHS_KEY) != LEB128:
 
-        def whoosh_lengths(position: int) -> tuple[int, int, int]:
-            head = reader.dbfile.get(position, _WHOOSH_LENGTHS.size)
-            keylen, datalen = _WHOOSH_LENGTHS.unpack(head)
-            return keylen, datalen, position + _WHOOSH_LENGTHS.size
-
-        return whoosh_lengths
-
-    def leb128_lengths(position: int) -> tuple[int, int, int]:
-        head = bytes(reader.dbfile.get(position, _MOST_LENGTH_BYTES))
-        (keylen, datalen), end = varints.decode(head, 0, 2)
-        return keylen, datalen, position + end
-
-    return leb128_lengths
+def entry_lengths(reader: Any, position: int) -> tuple[int, int, int]:
+    """The entry at `position`: its key's length, its value's length, and its key's place."""
+    head = reader.dbfile.get(position, _MOST_LENGTH_BYTES)
+    if not reader._rr_leb128:
+        keylen, datalen = _WHOOSH_LENGTHS.unpack_from(head)
+        return keylen, datalen, position + _WHOOSH_LENGTHS.size
+    keylen, datalen = head[0], head[1]
+    if keylen < varints.HIGH_BIT and datalen < varints.HIGH_BIT:  # nearly every entry
+        return keylen, datalen, position + 2
+    (keylen, datalen), end = varints.decode(bytes(head), 0, 2)
+    return keylen, datalen, position + end
 
 
 def _key_at(self: Any, pos: int) -> bytes:
     """`HashReader.key_at` for both ways of writing lengths."""
-    keylen, _datalen, keypos = lengths_reader(self)(pos)
+    if not self._rr_leb128:
+        return whoosh_key_at(self, pos)  # type: ignore[no-any-return]
+    keylen, _datalen, keypos = entry_lengths(self, pos)
     return self.dbfile.get(keypos, keylen)  # type: ignore[no-any-return]
 
 
 def _key_and_range_at(self: Any, pos: int) -> tuple[bytes, int, int] | None:
-    """`HashReader.key_and_range_at` for both ways of writing lengths."""
+    """`HashReader.key_and_range_at` for both ways of writing lengths.
+
+    A walk over the words (fuzzy words, suggestions) calls this for each word: a word's
+    entry is read with one call to the file when its key is short.
+    """
+    if not self._rr_leb128:
+        return whoosh_key_and_range_at(self, pos)  # type: ignore[no-any-return]
     if pos >= self.endofdata:
         return None
-    keylen, datalen, keypos = lengths_reader(self)(pos)
+    chunk = self.dbfile.get(pos, _ENTRY_READ)
+    keylen, datalen = chunk[0], chunk[1]
+    if keylen < varints.HIGH_BIT and datalen < varints.HIGH_BIT and keylen + 2 <= len(chunk):
+        return chunk[2 : 2 + keylen], pos + 2 + keylen, datalen
+    keylen, datalen, keypos = entry_lengths(self, pos)
     return self.dbfile.get(keypos, keylen), keypos + keylen, datalen
 
 
@@ -88,11 +102,13 @@ def _ranges(
     self: Any, pos: int | None = None, eod: int | None = None
 ) -> Iterator[tuple[int, int, int, int]]:
     """`HashReader._ranges`: (key's place, its length, value's place, its length) of each entry."""
-    lengths = lengths_reader(self)
+    if not self._rr_leb128:
+        yield from whoosh_ranges(self, pos, eod)
+        return
     pos = pos or self.startofdata
     eod = eod or self.endofdata
     while pos < eod:
-        keylen, datalen, keypos = lengths(pos)
+        keylen, datalen, keypos = entry_lengths(self, pos)
         datapos = keypos + keylen
         yield keypos, keylen, datapos, datalen
         pos = datapos + datalen
@@ -136,6 +152,8 @@ def apply() -> None:
     """Write the shorter hash tables and lengths (idempotent); both kinds read alike."""
     filetables.HashWriter._write_hashes = _write_hashes
     filetables.HashWriter.add = _add
+    filetables.HashReader._rr_leb128 = False  # until a reader reads its file's extras
+    filetables.HashReader._read_extras = _read_extras
     filetables.HashReader.key_at = _key_at
     filetables.HashReader.key_and_range_at = _key_and_range_at
     filetables.HashReader._ranges = _ranges

@@ -276,6 +276,9 @@ whoosh_read_weights = whoosh3.W3LeafMatcher._read_weights
 
 
 whoosh_closest_key_pos = OrderedHashReader.closest_key_pos
+_KEY_LENGTH = struct.Struct("!I")  # Whoosh's: a key's length, first of the (key, value) lengths
+_WHOOSH_LENGTHS_SIZE = 8  # Whoosh's: the key's and the value's lengths come before the key
+_HIGH_BIT = 0x80
 
 
 def _closest_key_pos(self: Any, key: bytes) -> int | None:
@@ -288,13 +291,19 @@ def _closest_key_pos(self: Any, key: bytes) -> int | None:
         position_at = self._rr_position_at = struct.Struct(
             "!" + self.extras["indextype"]
         ).unpack_from
-    lengths = term_table.lengths_reader(self)
+    leb128 = self._rr_leb128  # the entries' lengths: two variable-length integers, or 8 bytes
     base, size = self.indexbase, self.indexsize
     low, high = 0, self.indexlen
     while low < high:
         middle = (low + high) // 2
         (position,) = position_at(buf, base + middle * size)
-        length, _datalen, start = lengths(position)
+        if not leb128:
+            (length,) = _KEY_LENGTH.unpack_from(buf, position)
+            start = position + _WHOOSH_LENGTHS_SIZE
+        elif buf[position] < _HIGH_BIT and buf[position + 1] < _HIGH_BIT:  # nearly always
+            length, start = buf[position], position + 2
+        else:
+            length, _datalen, start = term_table.entry_lengths(self, position)
         if buf[start : start + length].tobytes() < key:
             low = middle + 1
         else:
@@ -350,7 +359,6 @@ def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
     if slot is None:
         slot = self._rr_slot = term_table.slot_struct(self.extras)
     read = _reader_of(self.dbfile)
-    lengths = term_table.lengths_reader(self)
     size = slot.size
     tableend = tablestart + numslots * size
     slotpos = tablestart + ((keyhash >> 8) % numslots) * size
@@ -359,7 +367,7 @@ def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
         if not itempos:
             return  # an empty slot ends the probe
         if slothash == keyhash:
-            keylen, datalen, start = lengths(itempos)
+            keylen, datalen, start = term_table.entry_lengths(self, itempos)
             if keylen == len(key) and read(start, keylen) == key:
                 yield (start + keylen, datalen)
         slotpos += size

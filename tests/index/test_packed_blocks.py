@@ -318,6 +318,8 @@ def test_text_fields_keep_positions_as_variable_length_gaps(
         [],
         [0],
         [46],
+        [200, 201, 250],  # a first gap of two bytes, the rest of one
+        [20_000],
         [0, 1, 2],
         [5, 300, 70_000, 2**31 + 5],
         list(range(0, 9000, 3)),
