@@ -160,18 +160,8 @@ class Catalog:
 
     def file_rows(self, paths: Iterable[str]) -> dict[str, FileRow]:
         """The rows of the indexed files among `paths`, by path, in `FileRecord`'s order."""
-        found: dict[str, FileRow] = {}
-        wanted = list(paths)
-        for start in range(0, len(wanted), _PATHS_PER_QUERY):
-            chunk = wanted[start : start + _PATHS_PER_QUERY]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files "
-                f"WHERE path IN ({marks})",
-                chunk,
-            )
-            found.update((row[0], self._file_row(row)) for row in rows)
-        return found
+        query = "SELECT path, id, folder, size, mtime_ns, inode, sha256 FROM files WHERE path IN"
+        return {row[0]: self._file_row(row) for row in self._rows_in(query, paths)}
 
     def _file_row(self, row: tuple[Any, ...]) -> FileRow:
         """A row as the catalog gives it: the folder's path and the hash's hex digits."""
@@ -234,14 +224,15 @@ class Catalog:
 
     def hashes_of(self, article_ids: Iterable[str]) -> dict[str, str]:
         """The hashes of the indexed files with these ids, by id."""
-        found: dict[str, str] = {}
-        wanted = list(article_ids)
+        rows = self._rows_in("SELECT id, sha256 FROM files WHERE id IN", article_ids)
+        return {str(found_id): _hex(stored) for found_id, stored in rows}
+
+    def _rows_in(self, query: str, values: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of `query`, which ends in "IN", for `values`: a query per chunk of them."""
+        wanted = list(values)
         for start in range(0, len(wanted), _PATHS_PER_QUERY):
             chunk = wanted[start : start + _PATHS_PER_QUERY]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT id, sha256 FROM files WHERE id IN ({marks})", chunk)
-            found.update((str(found_id), _hex(stored)) for found_id, stored in rows)
-        return found
+            yield from self._db.execute(f"{query} ({','.join('?' * len(chunk))})", chunk)
 
     def all_ids(self) -> set[str]:
         """The ids of every indexed file."""

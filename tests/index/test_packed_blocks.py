@@ -23,15 +23,9 @@ from index import Library, analysis, packed_blocks
 from index.models import SearchRequest
 from index.positions import PackedPositions, decode_gaps, encode_gaps
 from index.whoosh_fixes import whoosh_read_ids, whoosh_read_weights
+from tests.index.libraries import synced
 
 FIELDS = ("body", "title", "author", "folder", "id", "month")
-
-
-def _sync(library: Library, folders: list[Path]) -> Library:
-    for folder in folders:
-        library.add_folder(folder)
-    library.sync()
-    return library
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +34,7 @@ def libraries(
 ) -> Iterator[tuple[Library, Library]]:
     """The same articles indexed in packed blocks and in Whoosh's own blocks."""
     folders = [corpora / "bbc" / "business", corpora / "seeds"]
-    packed = _sync(Library(tmp_path_factory.mktemp("packed") / "data"), folders)
+    packed = synced(Library(tmp_path_factory.mktemp("packed") / "data"), folders)
     with pytest.MonkeyPatch.context() as patch:
         # The text fields keep Whoosh's own positions format in this library's schema.
         patch.setattr(analysis, "PackedPositions", formats.Positions)
@@ -50,7 +44,7 @@ def libraries(
         patch.setattr(
             whoosh3.W3PostingsWriter, "finish_postings", packed_blocks.whoosh_finish_postings
         )
-        _sync(plain, folders)
+        synced(plain, folders)
     yield packed, plain
     packed.close()
     plain.close()
@@ -90,7 +84,7 @@ def first_form(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         patch.setattr(analysis, "PackedPositions", formats.Positions)
         library = Library(tmp_path_factory.mktemp("first-form") / "data")
         patch.setattr(whoosh3.W3PostingsWriter, "_write_block", _first_form_write_block)
-        _sync(library, [corpora / "bbc" / "business", corpora / "seeds"])
+        synced(library, [corpora / "bbc" / "business", corpora / "seeds"])
     yield library
     library.close()
 

@@ -13,14 +13,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 
 from index import Library, stored_fields
-
-
-def _sync(library: Library, folders: list[Path]) -> Library:
-    for folder in folders:
-        library.add_folder(folder)
-    library.sync()
-    return library
-
+from tests.index.libraries import synced
 
 _ZLIB_DICTIONARY = b" the of and to in said that for"
 
@@ -52,11 +45,11 @@ def libraries(
 ) -> Iterator[tuple[Library, Library]]:
     """The same articles with their stored fields written each way."""
     folders = [corpora / "bbc" / "business", corpora / "seeds", corpora / "encodings"]
-    ours = _sync(Library(tmp_path_factory.mktemp("ours") / "data"), folders)
+    ours = synced(Library(tmp_path_factory.mktemp("ours") / "data"), folders)
     plain = Library(tmp_path_factory.mktemp("plain") / "data")
     with pytest.MonkeyPatch.context() as patch:
         _whoosh_writes_stored_fields(patch)
-        _sync(plain, folders)
+        synced(plain, folders)
     yield ours, plain
     ours.close()
     plain.close()
@@ -120,11 +113,11 @@ def test_segments_of_every_kind_read_side_by_side_and_merge_into_the_new_kind(
     library = Library(tmp_path / "data")
     with pytest.MonkeyPatch.context() as patch:
         _whoosh_writes_stored_fields(patch)
-        _sync(library, [corpora / "bbc" / "sport"])
+        synced(library, [corpora / "bbc" / "sport"])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(whoosh3.W3PerDocWriter, "finish_doc", _stop17_finish_doc)
-        _sync(library, [corpora / "bbc" / "entertainment"])
-    _sync(library, [corpora / "seeds", corpora / "bbc" / "tech"])
+        synced(library, [corpora / "bbc" / "entertainment"])
+    synced(library, [corpora / "seeds", corpora / "bbc" / "tech"])
     kinds = {stored_fields._kind(p)[0] for p in _segments(library)}
     assert kinds == {"whoosh", "zlib", "blocks"}
     before = _stored(library)
@@ -149,7 +142,7 @@ def test_a_segment_of_a_few_articles_trains_its_dictionary_when_it_closes(
 ) -> None:
     folder = tmp_path / "seeds"
     shutil.copytree(corpora / "seeds", folder)
-    library = _sync(Library(tmp_path / "data"), [folder])
+    library = synced(Library(tmp_path / "data"), [folder])
     (segment,) = _segments(library)
     assert stored_fields._kind(segment)[0] == "blocks"
     stored = _stored(library)

@@ -10,15 +10,9 @@ from whoosh.codec.whoosh3 import W3TermInfo
 
 from index import Library, term_entries
 from index.models import SearchRequest
+from tests.index.libraries import synced
 
 ATTRIBUTES = ("_weight", "_df", "_minlength", "_maxlength", "_maxweight", "_minid", "_maxid")
-
-
-def _sync(library: Library, folders: list[Path]) -> Library:
-    for folder in folders:
-        library.add_folder(folder)
-    library.sync()
-    return library
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +21,11 @@ def libraries(
 ) -> Iterator[tuple[Library, Library]]:
     """The same articles with compact entries and with Whoosh's (as written before)."""
     folders = [corpora / "bbc" / "politics", corpora / "seeds"]
-    compact = _sync(Library(tmp_path_factory.mktemp("compact") / "data"), folders)
+    compact = synced(Library(tmp_path_factory.mktemp("compact") / "data"), folders)
     plain = Library(tmp_path_factory.mktemp("plain") / "data")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(W3TermInfo, "to_bytes", term_entries.whoosh_to_bytes)
-        _sync(plain, folders)
+        synced(plain, folders)
     yield compact, plain
     compact.close()
     plain.close()
