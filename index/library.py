@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -437,10 +437,11 @@ class Library:
             name: [summary(fields) for i in ids if (fields := searcher.document(id=i))]
             for name, ids in found.items()
         }
-        hashed = iter(self._with_hashes(chain.from_iterable(listed.values())))
+        # The hashes of every story's versions in one look-up; an article is in one story.
+        hashed = {h.id: h for h in self._with_hashes(chain.from_iterable(listed.values()))}
         stories = []
         for name, summaries in listed.items():
-            versions = list(islice(hashed, len(summaries)))
+            versions = [hashed[hit.id] for hit in summaries]
             if len(versions) > 1:
                 stories.append(Story(name, tuple(sorted(versions, key=_by_date))))
         stories.sort(key=lambda s: (-len(s.versions), s.versions[0].title.casefold(), s.id))

@@ -70,14 +70,16 @@ _HEADER_BYTES = 5 * 4 + 8 + 2  # the most a compact header takes
 _NARROW = (("B", 0xFF), ("H", 0xFFFF), ("I", 0xFFFF_FFFF))
 
 
-class _Picklers(threading.local):
-    """A pickler and its buffer per protocol, for each thread."""
+class _Pickler(threading.local):
+    """A pickler of blocks in fast mode (no memo) and its buffer, for each thread."""
 
     def __init__(self) -> None:
-        self.by_protocol: dict[int, tuple[io.BytesIO, pickle.Pickler]] = {}
+        self.buffer = io.BytesIO()
+        self.pickler = pickle.Pickler(self.buffer, _PROTOCOL)
+        self.pickler.fast = True
 
 
-_picklers = _Picklers()
+_pickler = _Pickler()
 
 
 def _pack(typecode: str, numbers: Any) -> bytes:
@@ -147,22 +149,16 @@ def _packed(self: Any) -> tuple[bytes, Any, Any, bytes | None]:
     return gaps, weights, b"".join(values), lengths
 
 
-def _dumps(obj: Any, protocol: int) -> bytes:
-    """`pickle.dumps` without a memo: a block shares no object, so its puts are wasted bytes.
+def _dumps(obj: Any) -> bytes:
+    """`pickle.dumps` (protocol 3) without a memo: a block shares no object.
 
-    A pickler in fast mode keeps no memo; one per thread and protocol is reused.
+    Its puts would be wasted bytes. A pickler in fast mode keeps no memo; one per thread is
+    reused.
     """
-    picklers = _picklers.by_protocol
-    pair = picklers.get(protocol)
-    if pair is None:
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol)
-        pickler.fast = True
-        pair = picklers[protocol] = (buffer, pickler)
-    buffer, pickler = pair
+    buffer = _pickler.buffer
     buffer.seek(0)
     buffer.truncate()
-    pickler.dump(obj)
+    _pickler.pickler.dump(obj)
     return buffer.getvalue()
 
 
@@ -211,7 +207,7 @@ def _write_block(self: Any, last: bool = False) -> None:
     if not self._blockcount:
         postfile.write(COMPACT_MARK)
     self._terminfo.add_block(self)
-    data = _dumps(_packed(self), _PROTOCOL)[_PROTOCOL_MARK:]
+    data = _dumps(_packed(self))[_PROTOCOL_MARK:]
     compression = self._compression if len(data) >= SMALL_BLOCK else 0
     if compression:
         data = zlib.compress(data, compression)

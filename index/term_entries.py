@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import pickle
 import struct
+from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from whoosh.codec import whoosh3
@@ -67,10 +69,8 @@ def to_bytes(self: Any) -> bytes:
     else:
         flags |= _FLOATS
         floats = _TWO_FLOATS.pack(weight, best)
-    head = varints.encode(numbers)
-    minlength = 0 if self._minlength is None else length_to_byte(self._minlength)
-    head += floats
-    head.append(minlength)
+    head = varints.encode(numbers) + floats
+    head.append(length_to_byte(self._minlength))  # (0 for None, as Whoosh writes it)
     head.append(length_to_byte(self._maxlength))
     if inlined is None:
         head += varints.encode([minid, maxid - minid, offset, length])
@@ -121,36 +121,17 @@ def _head(dbfile: Any, datapos: int) -> Any | None:
     return from_bytes(whoosh3.W3TermInfo, bytes([data[0] | _INLINED | _LONE]) + data[1:])
 
 
-def read_weight(cls: Any, dbfile: Any, datapos: int) -> float:
-    """`W3TermInfo.read_weight` for entries of both kinds."""
-    info = _head(dbfile, datapos)
-    if info is None:
-        return whoosh_read_weight(cls, dbfile, datapos)  # type: ignore[no-any-return]
-    return info._weight  # type: ignore[no-any-return]
+def _read(whoosh_read: Any, numbers: Callable[[Any], Any]) -> classmethod[Any, Any, Any]:
+    """A `W3TermInfo.read_*` class method for entries of both kinds.
 
+    It gives `numbers` of a compact entry's head, or calls Whoosh's own reader for Whoosh's.
+    """
 
-def read_doc_freq(cls: Any, dbfile: Any, datapos: int) -> int:
-    """`W3TermInfo.read_doc_freq` for entries of both kinds."""
-    info = _head(dbfile, datapos)
-    if info is None:
-        return whoosh_read_doc_freq(cls, dbfile, datapos)  # type: ignore[no-any-return]
-    return info._df  # type: ignore[no-any-return]
+    def read(cls: Any, dbfile: Any, datapos: int) -> Any:
+        info = _head(dbfile, datapos)
+        return whoosh_read(cls, dbfile, datapos) if info is None else numbers(info)
 
-
-def read_min_and_max_length(cls: Any, dbfile: Any, datapos: int) -> tuple[int, int]:
-    """`W3TermInfo.read_min_and_max_length` for entries of both kinds."""
-    info = _head(dbfile, datapos)
-    if info is None:
-        return whoosh_read_min_and_max_length(cls, dbfile, datapos)  # type: ignore[no-any-return]
-    return info._minlength, info._maxlength
-
-
-def read_max_weight(cls: Any, dbfile: Any, datapos: int) -> float:
-    """`W3TermInfo.read_max_weight` for entries of both kinds."""
-    info = _head(dbfile, datapos)
-    if info is None:
-        return whoosh_read_max_weight(cls, dbfile, datapos)  # type: ignore[no-any-return]
-    return info._maxweight  # type: ignore[no-any-return]
+    return classmethod(read)
 
 
 def apply() -> None:
@@ -158,7 +139,9 @@ def apply() -> None:
     term_info = whoosh3.W3TermInfo
     term_info.to_bytes = to_bytes
     term_info.from_bytes = classmethod(from_bytes)
-    term_info.read_weight = classmethod(read_weight)
-    term_info.read_doc_freq = classmethod(read_doc_freq)
-    term_info.read_min_and_max_length = classmethod(read_min_and_max_length)
-    term_info.read_max_weight = classmethod(read_max_weight)
+    term_info.read_weight = _read(whoosh_read_weight, attrgetter("_weight"))
+    term_info.read_doc_freq = _read(whoosh_read_doc_freq, attrgetter("_df"))
+    term_info.read_min_and_max_length = _read(
+        whoosh_read_min_and_max_length, attrgetter("_minlength", "_maxlength")
+    )
+    term_info.read_max_weight = _read(whoosh_read_max_weight, attrgetter("_maxweight"))

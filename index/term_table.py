@@ -54,8 +54,9 @@ def _add(self: Any, key: bytes, value: bytes) -> None:
 
 
 def _read_extras(self: Any) -> None:
-    """`HashReader._read_extras`, noting how the file writes its entries' lengths."""
+    """`HashReader._read_extras`, noting how the file writes its slots and entries' lengths."""
     whoosh_read_extras(self)
+    self._rr_slot = slot_struct(self.extras)
     self._rr_leb128 = self.extras.get(LENGTHS_KEY) == LEB128
 
 
@@ -152,7 +153,9 @@ def apply() -> None:
     """Write the shorter hash tables and lengths (idempotent); both kinds read alike."""
     filetables.HashWriter._write_hashes = _write_hashes
     filetables.HashWriter.add = _add
-    filetables.HashReader._rr_leb128 = False  # until a reader reads its file's extras
+    # Whoosh's kind, until a reader reads its file's extras.
+    filetables.HashReader._rr_slot = WHOOSH_SLOT
+    filetables.HashReader._rr_leb128 = False
     filetables.HashReader._read_extras = _read_extras
     filetables.HashReader.key_at = _key_at
     filetables.HashReader.key_and_range_at = _key_and_range_at

@@ -73,7 +73,7 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.reading import MultiReader, ReaderClosed, SegmentReader, TermNotFound
 from whoosh.searching import Searcher
 
-from index import packed_blocks, stored_fields, term_entries, term_table
+from index import packed_blocks, stored_fields, term_entries, term_table, varints
 
 
 def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
@@ -278,7 +278,6 @@ whoosh_read_weights = whoosh3.W3LeafMatcher._read_weights
 whoosh_closest_key_pos = OrderedHashReader.closest_key_pos
 _KEY_LENGTH = struct.Struct("!I")  # Whoosh's: a key's length, first of the (key, value) lengths
 _WHOOSH_LENGTHS_SIZE = 8  # Whoosh's: the key's and the value's lengths come before the key
-_HIGH_BIT = 0x80
 
 
 def _closest_key_pos(self: Any, key: bytes) -> int | None:
@@ -300,7 +299,7 @@ def _closest_key_pos(self: Any, key: bytes) -> int | None:
         if not leb128:
             (length,) = _KEY_LENGTH.unpack_from(buf, position)
             start = position + _WHOOSH_LENGTHS_SIZE
-        elif buf[position] < _HIGH_BIT and buf[position + 1] < _HIGH_BIT:  # nearly always
+        elif buf[position] < varints.HIGH_BIT and buf[position + 1] < varints.HIGH_BIT:  # most
             length, start = buf[position], position + 2
         else:
             length, _datalen, start = term_table.entry_lengths(self, position)
@@ -355,9 +354,7 @@ def _ranges_for_key(self: Any, key: bytes) -> Iterator[tuple[int, int]]:
     tablestart, numslots = self.tables[keyhash & 255]
     if not numslots:
         return
-    slot = self.__dict__.get("_rr_slot")
-    if slot is None:
-        slot = self._rr_slot = term_table.slot_struct(self.extras)
+    slot = self._rr_slot  # (`term_table._read_extras`)
     read = _reader_of(self.dbfile)
     size = slot.size
     tableend = tablestart + numslots * size
