@@ -23,27 +23,33 @@ It takes the documents the engine gives its segment workers: no `_boost` or
 from __future__ import annotations
 
 from array import array
+from collections import defaultdict
 from itertools import compress
 from typing import Any
 
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.codec.whoosh3 import _lenfield as _length_column
 from whoosh.fields import FieldType
+from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
+from index import packed_blocks, term_entries
 from index.analysis import FastText
 
 # Any other field's postings: document number and weight, one after another (as doubles,
 # which hold both exactly), and each posting's encoded value (shared among equal values).
 _Postings = tuple["array[float]", list[bytes]]
+# What `add_document` does with one field: its name, the field, whether it is indexed, its
+# terms in `_positions` (a FastText field's), whether it is stored, its column, and its
+# lengths.
+_FieldPlan = tuple[str, FieldType, bool, "dict[str, array[int]] | None", bool, Any, "array[int]"]
 # Rough sizes in memory, for `estimated_bytes`: a term with its container and key, a
 # FastText posting's number and frequency, a position, another field's posting.
 _TERM_BYTES, _POSTING_BYTES, _POSITION_BYTES, _OTHER_POSTING_BYTES = 200, 8, 4, 24
-
-
-def _stored_length(length: int) -> int:
-    """A field length as Whoosh reads it back from its one-byte lengths column."""
-    code = length_to_byte(length) if length else 0
-    return byte_to_length(code) if code else 0
+_KNOWN_VALUES = 10_000  # the values of a field remembered with their postings
+# Whole numbers below this are exact as 4-byte floats, as Whoosh keeps a block's weights.
+_EXACT_FLOATS = 2**24
 
 
 class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no type information
@@ -62,32 +68,51 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         # Each indexed field's length in each document, as the postings are written with it.
         self._lengths: dict[str, array[int]] = {}
         self._values: dict[bytes, bytes] = {}  # each distinct encoded value, once
+        self._plans: dict[tuple[str, ...], list[_FieldPlan]] = {}
+        # The postings of each value of a field that is not unique, up to `_KNOWN_VALUES`.
+        self._indexed: defaultdict[str, dict[str, tuple[Any, ...]]] = defaultdict(dict)
         self._estimated = 0
 
     def add_document(self, **fields: Any) -> None:
-        """Add one document, as `SegmentWriter.add_document` does for the engine's fields."""
+        """Add one document, as `SegmentWriter.add_document` does for the engine's fields.
+
+        What to do with each field is worked out once for each set of field names
+        (`_plan`); the per-document writer's stored fields and columns are filled here
+        rather than through its calls for each field.
+        """
         self._check_state()
         if self._failed:
             raise RuntimeError("a document failed half-added: cancel this writer")
-        if any(name.startswith("_") for name in fields):
-            raise ValueError("InvertingWriter takes no _boost or _stored_ values")
-        schema = self.schema
-        fieldnames = sorted(fields)
-        self._check_fields(schema, fieldnames)
+        fieldnames = tuple(sorted(fields))
+        plan = self._plans.get(fieldnames)
+        if plan is None:
+            plan = self._plans[fieldnames] = self._plan(fieldnames)
         docnum = self.docnum
         writer = self.perdocwriter
         writer.start_doc(docnum)
+        stored = writer._storedfields
         try:
-            for fieldname in fieldnames:
-                value = fields[fieldname]
+            for name, field, indexed, text_terms, keep, column, lengths in plan:
+                value = fields[name]
                 if value is None:
                     continue
-                field = schema[fieldname]
-                length = self._invert(fieldname, field, value, docnum) if field.indexed else 0
-                writer.add_field(fieldname, field, value if field.stored else None, length)
-                column = field.column_type
+                if indexed:
+                    if text_terms is not None and isinstance(value, str):
+                        length = self._invert_text(text_terms, field, value, docnum)
+                    else:
+                        length = self._invert(name, field, value, docnum)
+                    # The length as Whoosh keeps it: one byte in the lengths column.
+                    code = length_to_byte(length) if length else 0
+                    if len(lengths) < docnum - self.docbase:
+                        lengths.extend(bytes(docnum - self.docbase - len(lengths)))
+                    lengths.append(byte_to_length(code) if code else 0)
+                    if length:
+                        writer.add_column_value(_length_column(name), LENGTHS_COLUMN, code)
+                        writer._fieldlengths[name] += length
+                if keep:
+                    stored[name] = value
                 if column:
-                    writer.add_column_value(fieldname, column, field.to_column_value(value))
+                    writer.add_column_value(name, column, field.to_column_value(value))
         except Exception:
             # Some of its postings may be in: the segment can only be cancelled now.
             self._failed = True
@@ -97,49 +122,72 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         self._added = True
         self.docnum += 1
 
-    def _invert(self, fieldname: str, field: FieldType, value: Any, docnum: int) -> int:
-        """Add one field's postings; its length in this document (0 if not scorable)."""
-        lengths = self._lengths.get(fieldname)
-        if lengths is None:
-            lengths = self._lengths[fieldname] = array("I")
-        if len(lengths) <= docnum - self.docbase:
-            lengths.extend(bytes(docnum - self.docbase + 1 - len(lengths)))
-        if isinstance(field, FastText) and isinstance(value, str):
-            terms = self._positions.setdefault(fieldname, {})
-            found = field._term_maker().positions(value)
-            length = 0
-            new_terms = 0
-            for term, places in found.items():
-                packed = terms.get(term)
-                if packed is None:
-                    packed = terms[term] = array("I")
-                    new_terms += 1
-                packed.append(docnum)
-                packed.append(len(places))
-                packed.extend(places)
-                length += len(places)
-            self._estimated += (
-                new_terms * _TERM_BYTES + len(found) * _POSTING_BYTES + length * _POSITION_BYTES
+    def _plan(self, fieldnames: tuple[str, ...]) -> list[_FieldPlan]:
+        """For each of a document's fields, in name order, what `add_document` does with it."""
+        if any(name.startswith("_") for name in fieldnames):
+            raise ValueError("InvertingWriter takes no _boost or _stored_ values")
+        schema = self.schema
+        self._check_fields(schema, fieldnames)
+        plan: list[_FieldPlan] = []
+        for name in fieldnames:
+            field = schema[name]
+            indexed = bool(field.indexed)
+            lengths = self._lengths.setdefault(name, array("I")) if indexed else array("I")
+            text_terms = None
+            if indexed and isinstance(field, FastText):
+                text_terms = self._positions.setdefault(name, {})
+            plan.append(
+                (name, field, indexed, text_terms, field.stored, field.column_type, lengths)
             )
-        else:
-            byterms = self._postings.setdefault(fieldname, {})
-            interned = self._values
-            length = 0
-            for tbytes, freq, weight, vbytes in field.index(value):
-                postings = byterms.get(tbytes)
-                if postings is None:
-                    postings = byterms[tbytes] = (array("d"), [])
-                    self._estimated += _TERM_BYTES
-                numbers, values = postings
-                numbers.append(docnum)
-                numbers.append(weight)
-                values.append(interned.setdefault(vbytes, vbytes))
-                length += freq
-                self._estimated += _OTHER_POSTING_BYTES
-        if not field.scorable:
-            length = 0
-        lengths[docnum - self.docbase] = _stored_length(length)
-        return length
+        return plan
+
+    def _invert_text(
+        self, terms: dict[str, array[int]], field: FastText, text: str, docnum: int
+    ) -> int:
+        """Add a FastText field's postings; its length in this document."""
+        if not text:
+            return 0
+        found = field._term_maker().positions(text)
+        length = 0
+        new_terms = 0
+        for term, places in found.items():
+            packed = terms.get(term)
+            if packed is None:
+                packed = terms[term] = array("I")
+                new_terms += 1
+            packed.append(docnum)
+            packed.append(len(places))
+            packed.extend(places)
+            length += len(places)
+        self._estimated += (
+            new_terms * _TERM_BYTES + len(found) * _POSTING_BYTES + length * _POSITION_BYTES
+        )
+        return length if field.scorable else 0
+
+    def _invert(self, fieldname: str, field: FieldType, value: Any, docnum: int) -> int:
+        """Add any other field's postings; its length in this document (0 if not scorable)."""
+        byterms = self._postings.setdefault(fieldname, {})
+        interned = self._values
+        length = 0
+        # A field whose values repeat (a folder, a year) is analysed once for each value.
+        known = None if field.unique or not isinstance(value, str) else self._indexed[fieldname]
+        indexed = None if known is None else known.get(value)
+        if indexed is None:
+            indexed = tuple(field.index(value))
+            if known is not None and len(known) < _KNOWN_VALUES:
+                known[value] = indexed
+        for tbytes, freq, weight, vbytes in indexed:
+            postings = byterms.get(tbytes)
+            if postings is None:
+                postings = byterms[tbytes] = (array("d"), [])
+                self._estimated += _TERM_BYTES
+            numbers, values = postings
+            numbers.append(docnum)
+            numbers.append(weight)
+            values.append(interned.setdefault(vbytes, vbytes))
+            length += freq
+            self._estimated += _OTHER_POSTING_BYTES
+        return length if field.scorable else 0
 
     def estimated_bytes(self) -> int:
         """About how much memory the postings held so far take."""
@@ -155,25 +203,79 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         inverted = {
             name for name, terms in [*self._positions.items(), *self._postings.items()] if terms
         }
+        base = self.docbase
         for fieldname in sorted(inverted):
             field = self.schema[fieldname]
             fieldwriter.start_field(fieldname, field)
             lengths = self._lengths[fieldname]
             if fieldname in self._positions:
-                encode, boost = field.format.encode, field.format.field_boost
-                terms = self._positions.pop(fieldname)
-                singles: dict[int, bytes] = {}
-                for term in sorted(terms):
-                    docs, weights, values = _unpacked(terms.pop(term), encode, boost, singles)
-                    self._write_term(term.encode("utf-8"), docs, weights, values, lengths)
+                self._write_positions(field, self._positions.pop(fieldname), lengths)
             else:
+                add_entry = fieldwriter._tindex.add
+                prefix = pack_ushort(fieldwriter._fieldid)
                 byterms = self._postings.pop(fieldname)
                 for tbytes in sorted(byterms):
                     numbers, values = byterms.pop(tbytes)
+                    if len(numbers) == 2 and not values[0] and not lengths[int(numbers[0]) - base]:
+                        # An article's id: its lone posting is kept in its entry (packed_blocks).
+                        doc, weight = int(numbers[0]), numbers[1]
+                        add_entry(
+                            prefix + tbytes,
+                            term_entries.lone_entry(1, weight, weight, None, 0, doc, doc),
+                        )
+                        continue
                     docs = list(map(int, numbers[0::2]))
                     self._write_term(tbytes, docs, numbers[1::2].tolist(), values, lengths)
             fieldwriter.finish_field()
         self.fieldwriter.close()
+
+    def _write_positions(
+        self, field: FastText, terms: dict[str, array[int]], lengths: array[int]
+    ) -> None:
+        """A FastText field's terms: their blocks and entries made directly, as bytes.
+
+        The same bytes as Whoosh's block and term writers make through `_write_term`
+        (`tests/index/test_inverting.py`), without a writer object's calls for each
+        posting, block and term: most terms have one posting, and a segment holds some
+        100,000 terms. A term whose numbers the short way does not cover takes
+        `_write_term`.
+        """
+        fieldwriter = self.fieldwriter
+        postfile = fieldwriter._postfile
+        add_entry = fieldwriter._tindex.add
+        prefix = pack_ushort(fieldwriter._fieldid)
+        limit = fieldwriter._postwriter._blocklimit
+        compression = fieldwriter._postwriter._compression
+        encode, boost = field.format.encode, field.format.field_boost
+        whole = boost >= 1 and float(boost).is_integer()
+        base = self.docbase
+        singles: dict[int, bytes] = {}
+        offset = postfile.tell()
+        for term in sorted(terms):
+            docs, weights, values = _unpacked(terms.pop(term), encode, boost, singles)
+            tbytes = term.encode("utf-8")
+            field_lengths = [lengths[doc - base] for doc in docs]
+            if not (whole and min(field_lengths) and max(weights) < _EXACT_FLOATS):
+                self._write_term(tbytes, docs, weights, values, lengths)
+                offset = postfile.tell()
+                continue
+            postings = _term_postings(docs, weights, values, field_lengths, limit, compression)
+            postfile.write(postings)
+            add_entry(
+                prefix + tbytes,
+                term_entries.extent_entry(
+                    len(docs),
+                    sum(weights),
+                    max(weights),
+                    min(field_lengths),
+                    max(field_lengths),
+                    docs[0],
+                    docs[-1],
+                    offset,
+                    len(postings),
+                ),
+            )
+            offset += len(postings)
 
     def _write_term(
         self,
@@ -208,6 +310,60 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         # The last block is left to `finish_term`, as Whoosh's writer leaves it: it writes the
         # block, or puts a lone posting without a value in the term's entry (packed_blocks).
         fieldwriter.finish_term()
+
+
+def _term_postings(
+    docs: list[int],
+    weights: list[float],
+    values: list[bytes],
+    field_lengths: list[int],
+    limit: int,
+    compression: int,
+) -> bytes:
+    """A term's blocks, as `packed_blocks._write_block` writes them, after `COMPACT_MARK`.
+
+    The weights are whole numbers under `_EXACT_FLOATS` (as Whoosh's 4-byte floats keep
+    them), the values are not empty, and no field length is 0.
+    """
+    if len(docs) == 1:  # most terms: one block of one posting
+        weight, length = weights[0], field_lengths[0]
+        block = packed_blocks.block_bytes(
+            (b"", None if weight == 1.0 else b"", values[0], b""),
+            1,
+            docs[0],
+            weight,
+            length,
+            length,
+            True,
+            compression,
+        )
+        return packed_blocks.COMPACT_MARK + block
+    blocks = [packed_blocks.COMPACT_MARK]
+    count = len(docs)
+    for start in range(0, count, limit):
+        end = min(start + limit, count)
+        block_docs, block_weights = docs[start:end], weights[start:end]
+        first = block_weights[0]
+        if first == 1.0 and block_weights.count(1.0) == len(block_weights):
+            mini_weights: Any = None
+        elif block_weights.count(first) == len(block_weights):
+            mini_weights = first
+        else:
+            mini_weights = tuple(block_weights)
+        block_lengths = field_lengths[start:end]
+        blocks.append(
+            packed_blocks.block_bytes(
+                packed_blocks.packed_data(block_docs, mini_weights, tuple(values[start:end])),
+                end - start,
+                block_docs[-1],
+                max(block_weights),
+                min(block_lengths),
+                max(block_lengths),
+                end == count,
+                compression,
+            )
+        )
+    return b"".join(blocks)
 
 
 def _unpacked(

@@ -19,7 +19,7 @@ or the protocol mark. Whoosh compresses every block with zlib, even one of 36 by
 zlib makes longer; a block under `SMALL_BLOCK` bytes is stored as it is (decision 0021).
 Its header holds what Whoosh's holds (count, last document, best weight, compression,
 field lengths) as variable-length integers rather than a pickle, and a term's blocks start
-with one byte rather than Whoosh's four (`_compact_header`, decision 0023). Most blocks
+with one byte rather than Whoosh's four (`block_bytes`, decision 0023). Most blocks
 hold one posting: such a block takes 20 bytes, against 59 at stop 17 and 107 as Whoosh
 writes it.
 
@@ -122,7 +122,16 @@ def _widen(data: bytes) -> array[Any]:
 
 
 def _packed(self: Any) -> tuple[bytes, Any, Any, bytes | None]:
+    """A buffered block's data in the second packed form (`packed_data`)."""
+    return packed_data(self._ids, whoosh_mini_weights(self), whoosh_mini_values(self))
+
+
+def packed_data(
+    ids: Sequence[int], weights: Any, values: Any
+) -> tuple[bytes, Any, Any, bytes | None]:
     """A block's data in the second packed form: (id gaps, weights, values, value lengths).
+
+    `weights` and `values` are as Whoosh minifies them (`_mini_weights`, `_mini_values`).
 
     - The gaps between the block's document numbers; the header holds the last number,
       from which the first is found. A one-posting block has none.
@@ -132,9 +141,7 @@ def _packed(self: Any) -> tuple[bytes, Any, Any, bytes | None]:
     - The values joined and their lengths (none for a single value); a field without
       values of varying length keeps Whoosh's form, and no lengths.
     """
-    ids = self._ids
     gaps = _narrow(list(map(sub, ids[1:], ids[:-1]))) if len(ids) > 1 else b""
-    weights = whoosh_mini_weights(self)
     if isinstance(weights, float):
         weights = b""  # all equal to the best, which the header holds
     elif isinstance(weights, tuple):
@@ -142,7 +149,6 @@ def _packed(self: Any) -> tuple[bytes, Any, Any, bytes | None]:
             weights = _narrow(list(map(int, weights)))
         else:
             weights = b"d" + _pack("d", weights)
-    values = whoosh_mini_values(self)
     if not isinstance(values, tuple):
         return gaps, weights, values, None  # None, or fixed-size values already joined
     lengths = _narrow(list(map(len, values))) if len(values) > 1 else b""
@@ -194,11 +200,9 @@ def finish_postings(self: Any) -> Any:
 
 
 def _write_block(self: Any, last: bool = False) -> None:
-    """`W3PostingsWriter._write_block`: packed data, and a compact header (`_compact_header`).
+    """`W3PostingsWriter._write_block`: packed data behind a compact header (`block_bytes`).
 
-    A term's blocks start with `COMPACT_MARK` instead of Whoosh's 4-byte tag. The data is
-    pickled with protocol 3, without a memo or the protocol mark (the unpickler reads any
-    opcode without it), and a block under `SMALL_BLOCK` bytes is not compressed.
+    A term's blocks start with `COMPACT_MARK` instead of Whoosh's 4-byte tag.
     """
     postfile = self._postfile
     if self._byteids:  # ids that are strings (term vectors): Whoosh's own block
@@ -207,34 +211,59 @@ def _write_block(self: Any, last: bool = False) -> None:
     if not self._blockcount:
         postfile.write(COMPACT_MARK)
     self._terminfo.add_block(self)
-    data = _dumps(_packed(self))[_PROTOCOL_MARK:]
-    compression = self._compression if len(data) >= SMALL_BLOCK else 0
-    if compression:
-        data = zlib.compress(data, compression)
-    postfile.write(_compact_header(self, len(data), last, bool(compression)))
-    postfile.write(data)
+    ids = self._ids
+    postfile.write(
+        block_bytes(
+            _packed(self),
+            len(ids),
+            ids[-1],
+            self._maxweight,
+            self._minlength,
+            self._maxlength,
+            last,
+            self._compression,
+        )
+    )
     self._blockcount += 1
     self._new_block()
 
 
-def _compact_header(self: Any, length: int, last: bool, compressed: bool) -> bytes:
-    """What Whoosh's header holds, as variable-length integers: 9 bytes for a lone posting.
+def block_bytes(
+    data: tuple[bytes, Any, Any, bytes | None],
+    count: int,
+    maxid: int,
+    best: float,
+    minlength: int | None,
+    maxlength: int,
+    last: bool,
+    compression: int,
+) -> bytes:
+    """A block as it is written: its compact header, then its data (`packed_data`).
 
-    The data's length (doubled, plus one for the term's last block), then a flags byte
+    The data is pickled with protocol 3, without a memo or the protocol mark (the unpickler
+    reads any opcode without it); a block under `SMALL_BLOCK` bytes is not compressed.
+
+    The header holds what Whoosh's holds, as variable-length integers (9 bytes for a lone
+    posting): the data's length (doubled, plus one for the term's last block), a flags byte
     (compressed; best weight not whole), the posting count, the last document, the best
     weight (a whole number, or a double) and the shortest and longest field lengths (as
-    Whoosh's length bytes).
+    Whoosh's length bytes; None for none).
     """
-    best = self._maxweight
+    pickled = _dumps(data)[_PROTOCOL_MARK:]
+    if len(pickled) < SMALL_BLOCK:
+        compression = 0
+    if compression:
+        pickled = zlib.compress(pickled, compression)
     whole = float(best).is_integer() and best >= 0
-    flags = (_COMPRESSED if compressed else 0) | (0 if whole else _BEST_IS_DOUBLE)
-    header = varints.encode([length << 1 | last, flags, len(self._ids), self._ids[-1]])
+    flags = (_COMPRESSED if compression else 0) | (0 if whole else _BEST_IS_DOUBLE)
+    header = varints.encode([len(pickled) << 1 | last, flags, count, maxid])
     if whole:
         varints.encode([int(best)], header)
     else:
         header += _DOUBLE.pack(best)
-    header.append(length_to_byte(self._minlength))
-    header.append(length_to_byte(self._maxlength))
+    header.append(length_to_byte(minlength))
+    header.append(length_to_byte(maxlength))
+    header += pickled
     return bytes(header)
 
 

@@ -60,28 +60,79 @@ def to_bytes(self: Any) -> bytes:
         return whoosh_to_bytes(self)  # type: ignore[no-any-return]
     if inlined is None and not (isinstance(offset, int) and isinstance(length, int)):
         return whoosh_to_bytes(self)  # type: ignore[no-any-return]
-    weight, best = _as_read(self._weight), _as_read(self._maxweight)
-    flags = _COMPACT
-    numbers = [self._df]
-    if weight >= 0 and best >= 0 and weight.is_integer() and best.is_integer():
-        numbers += [int(weight), int(best)]
-        floats = b""
-    else:
-        flags |= _FLOATS
-        floats = _TWO_FLOATS.pack(weight, best)
-    head = varints.encode(numbers) + floats
-    head.append(length_to_byte(self._minlength))  # (0 for None, as Whoosh writes it)
-    head.append(length_to_byte(self._maxlength))
     if inlined is None:
-        head += varints.encode([minid, maxid - minid, offset, length])
+        return extent_entry(
+            self._df,
+            self._weight,
+            self._maxweight,
+            self._minlength,
+            self._maxlength,
+            minid,
+            maxid,
+            offset,
+            length,
+        )
+    numbers = (self._df, self._weight, self._maxweight, self._minlength, self._maxlength)
+    if inlined == ((minid,), (_as_read(self._weight),), (None,)):
+        return lone_entry(*numbers, minid, maxid)
+    head = _numbers(*numbers)
+    head[0] |= _INLINED
+    varints.encode([minid, maxid - minid], head)
+    return bytes(head + pickle.dumps(inlined, 2))
+
+
+def lone_entry(
+    df: int,
+    weight: float,
+    best: float,
+    minlength: int | None,
+    maxlength: int,
+    minid: int,
+    maxid: int,
+) -> bytes:
+    """A compact entry that holds the term's lone posting: `minid`, at the term's weight."""
+    head = _numbers(df, weight, best, minlength, maxlength)
+    head[0] |= _INLINED | _LONE
+    varints.encode([minid, maxid - minid], head)
+    return bytes(head)
+
+
+def extent_entry(
+    df: int,
+    weight: float,
+    best: float,
+    minlength: int | None,
+    maxlength: int,
+    minid: int,
+    maxid: int,
+    offset: int,
+    length: int,
+) -> bytes:
+    """A compact entry for postings written at `offset` in the postings file.
+
+    The term's document count, total and best weight, shortest and longest field length
+    (None for none), first and last document, and where its postings are.
+    """
+    head = _numbers(df, weight, best, minlength, maxlength)
+    varints.encode([minid, maxid - minid, offset, length], head)
+    return bytes(head)
+
+
+def _numbers(
+    df: int, weight: float, best: float, minlength: int | None, maxlength: int
+) -> bytearray:
+    """A compact entry's flags byte and the numbers every entry holds."""
+    weight, best = _as_read(weight), _as_read(best)
+    head = bytearray([_COMPACT])
+    if weight >= 0 and best >= 0 and weight.is_integer() and best.is_integer():
+        varints.encode([df, int(weight), int(best)], head)
     else:
-        flags |= _INLINED
-        head += varints.encode([minid, maxid - minid])
-        if inlined == ((minid,), (weight,), (None,)):
-            flags |= _LONE
-        else:
-            head += pickle.dumps(inlined, 2)
-    return bytes([flags]) + head
+        head[0] |= _FLOATS
+        varints.encode([df], head)
+        head += _TWO_FLOATS.pack(weight, best)
+    head.append(length_to_byte(minlength))  # (0 for None, as Whoosh writes it)
+    head.append(length_to_byte(maxlength))
+    return head
 
 
 def from_bytes(cls: Any, data: bytes) -> Any:
