@@ -31,6 +31,10 @@ WORD = re.compile(r"[\w*]++(?:\.[\w*]++)*+")
 # each time; the commonest words come early, so the cache keeps serving most words.
 _CACHE_LIMIT = 100_000
 _MISSING = "\u0000missing"  # not a term: no term holds a NUL
+# One cache for each kind of analysis, shared by every field of the process: each segment
+# a worker writes reads the schema afresh, and would otherwise start with an empty cache
+# (about 100,000 words analysed again for each segment).
+_CACHES: dict[bool, dict[str, str | None]] = {True: {}, False: {}}
 
 
 class _Terms:
@@ -38,7 +42,7 @@ class _Terms:
 
     def __init__(self, stemming: bool) -> None:
         self.stemming = stemming
-        self.cache: dict[str, str | None] = {}
+        self.cache = _CACHES[bool(stemming)]
 
     def term(self, word: str) -> str | None:
         """The term of one word, from the cache when it is there."""

@@ -140,11 +140,16 @@ def decode_bytes(data: bytes) -> Decoded:
     if looks_binary(data):
         raise NotTextError("binary data, not text")
     try:
-        return Decoded(_clean(data.decode("utf-8")), "utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        damaged = _damaged_utf8(data)
-        if damaged is not None:
-            return Decoded(_clean(data.decode(damaged, errors="replace")), damaged)
+        pass
+    else:
+        if not data.translate(None, _PLAIN_BYTES):
+            return Decoded(text, "utf-8")  # no control byte, so nothing to clean (most files)
+        return Decoded(_clean(text), "utf-8")
+    damaged = _damaged_utf8(data)
+    if damaged is not None:
+        return Decoded(_clean(data.decode(damaged, errors="replace")), damaged)
     encoding = _detect_encoding(data[:_SNIFF_BYTES])
     return Decoded(_clean(data.decode(encoding, errors="replace")), encoding)
 
@@ -202,6 +207,9 @@ def _preferred_superset(encoding: str) -> str:
 
 
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+# Every byte but the control bytes that `_clean` changes or drops (all but tab and newline):
+# UTF-8 bytes without any of those decode to text that `_clean` leaves as it is.
+_PLAIN_BYTES = bytes(b for b in range(256) if (b >= 32 and b != 127) or b in (9, 10))
 
 
 def strip_controls(text: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import yaml
 
@@ -43,8 +43,10 @@ def read_limited(path: Path, limit: int) -> tuple[bytes, bool]:
     return data[:limit], len(data) > limit
 
 
-def parse_article(path: Path, kind: str, data: bytes, truncated: bool = False) -> ParsedArticle:
-    """Parse the bytes of an article file of the given kind.
+def parse_article(
+    path: Path | str, kind: str, data: bytes, truncated: bool = False
+) -> ParsedArticle:
+    """Parse the bytes of an article file of the given kind (`path` names an untitled one).
 
     Raises:
         UnreadableFileError: the file is empty, binary or has no article text.
@@ -76,7 +78,7 @@ def parse_article(path: Path, kind: str, data: bytes, truncated: bool = False) -
     if not plain.text and not plain.title:
         raise UnreadableFileError("no text in this file")
     return ParsedArticle(
-        title=plain.title or path.stem,
+        title=plain.title or PurePath(path).stem,
         text=plain.text,
         author=plain.author,
         source=plain.source,
@@ -86,7 +88,9 @@ def parse_article(path: Path, kind: str, data: bytes, truncated: bool = False) -
     )
 
 
-def parse_bounded(path: Path, kind: str, data: bytes, truncated: bool = False) -> ParsedArticle:
+def parse_bounded(
+    path: Path | str, kind: str, data: bytes, truncated: bool = False
+) -> ParsedArticle:
     """`parse_article` with titles, names and tags capped to sensible lengths."""
     return _bounded(parse_article(path, kind, data, truncated))
 
@@ -106,6 +110,15 @@ def read_article(path: Path) -> ParsedArticle:
 
 def _bounded(article: ParsedArticle) -> ParsedArticle:
     """Metadata of sensible length, whatever the file says."""
+    if (
+        article.title is not None
+        and len(article.title) <= MAX_TITLE_CHARS
+        and len(article.author or "") <= MAX_NAME_CHARS
+        and len(article.source or "") <= MAX_NAME_CHARS
+        and len(article.tags) <= 50
+        and all(len(tag) <= MAX_NAME_CHARS for tag in article.tags)
+    ):
+        return article  # nearly every article: nothing to cut
     return _with(
         article,
         title=_cap(article.title, MAX_TITLE_CHARS) or "",

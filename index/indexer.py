@@ -49,6 +49,7 @@ PARALLEL_BATCH_DOCS = 100_000
 ID_LOOKUPS = 1000  # new files beyond this: every id is loaded, not looked up one by one
 SKETCH_FLUSH = 10_000  # sketches stored at a time (a few MB; not held for a whole batch)
 _HASH_CHUNK = 1024 * 1024
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)  # (no line-end translation on Windows)
 
 _log = logging.getLogger(__name__)
 
@@ -72,16 +73,20 @@ def read_file(scanned: ScannedFile) -> _Read:
     digest = hashlib.sha256()
     head = bytearray()
     try:
-        with open(scanned.fs_path, "rb") as handle:  # noqa: PTH123 - no Path object per file
-            while chunk := handle.read(_HASH_CHUNK):
+        # A descriptor, not a file object: half the cost of opening each of 157,595 files.
+        descriptor = os.open(scanned.fs_path, _READ_FLAGS)
+        try:
+            while chunk := os.read(descriptor, _HASH_CHUNK):
                 digest.update(chunk)
                 if len(head) <= limit:
                     head += chunk
+        finally:
+            os.close(descriptor)
     except OSError as error:
         return _Read("", None, describe_os_error(error))  # may pass: tried again next run
     truncated = len(head) > limit
     try:
-        article = parse_bounded(scanned.path, scanned.kind, bytes(head[:limit]), truncated)
+        article = parse_bounded(scanned.fs_path, scanned.kind, bytes(head[:limit]), truncated)
     except UnreadableFileError as error:
         return _Read(digest.hexdigest(), None, str(error).capitalize(), lasting=True)
     except Exception as error:  # noqa: BLE001 - third-party parsers raise anything

@@ -51,6 +51,7 @@ _NAME = re.compile(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"\w+")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +199,10 @@ def parse_plain_text(text: str, detect_headline: bool = True) -> PlainArticle:
                 source = match["s"]
         body.append(stripped)
 
-    body_text = re.sub(r"\n{3,}", "\n\n", "\n".join(body)).strip()
+    body_text = "\n".join(body)
+    if "\n\n\n" in body_text:
+        body_text = _BLANK_LINES.sub("\n\n", body_text)
+    body_text = body_text.strip()
     if not title:
         title = derive_title(body_text)
     return PlainArticle(

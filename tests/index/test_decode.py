@@ -132,6 +132,16 @@ def test_line_ends_are_normalised() -> None:
     assert decoded.text == "first line\nsecond line\nthird line\n"
 
 
+@pytest.mark.parametrize("byte", [*range(0, 9), *range(11, 32), 127])
+def test_every_control_byte_in_utf8_text_is_dropped_or_a_line_end(byte: int) -> None:
+    """UTF-8 text without control bytes skips the cleaning: one such byte must not."""
+    data = b"first line \xc3\xa9t\xc3\xa9" + bytes([byte]) + b"second line\n"
+
+    text = decode_bytes(data).text
+
+    assert text == "first line été" + ("\n" if byte in (12, 13) else "") + "second line\n"
+
+
 # --- damage -----------------------------------------------------------------------------
 
 
