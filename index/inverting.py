@@ -247,20 +247,40 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         limit = fieldwriter._postwriter._blocklimit
         compression = fieldwriter._postwriter._compression
         encode, boost = field.format.encode, field.format.field_boost
-        whole = boost >= 1 and float(boost).is_integer()
+        # The weights are whole numbers (frequencies times a whole boost) when the boost is.
+        whole = int(boost) if boost >= 1 and float(boost).is_integer() else 0
         base = self.docbase
         singles: dict[int, bytes] = {}
         offset = postfile.tell()
         for term in sorted(terms):
-            docs, weights, values = _unpacked(terms.pop(term), encode, boost, singles)
+            postings = terms.pop(term)
+            if whole and len(postings) == 3:  # one posting of one position: most terms
+                doc, _frequency, place = postings
+                length = lengths[doc - base]
+                value = singles.get(place)
+                if value is None:
+                    value = singles[place] = encode(postings[2:3])
+                if length:
+                    written = _lone_postings(doc, whole, value, length, compression)
+                    postfile.write(written)
+                    add_entry(
+                        prefix + term.encode("utf-8"),
+                        term_entries.extent_entry(
+                            1, whole, whole, length, length, doc, doc, offset, len(written)
+                        ),
+                    )
+                    offset += len(written)
+                    continue
+            docs, frequencies, values = _unpacked(postings, encode, singles)
             tbytes = term.encode("utf-8")
             field_lengths = [lengths[doc - base] for doc in docs]
+            weights = frequencies if whole == 1 else [whole * f for f in frequencies]
             if not (whole and min(field_lengths) and max(weights) < _EXACT_FLOATS):
-                self._write_term(tbytes, docs, weights, values, lengths)
+                self._write_term(tbytes, docs, [boost * f for f in frequencies], values, lengths)
                 offset = postfile.tell()
                 continue
-            postings = _term_postings(docs, weights, values, field_lengths, limit, compression)
-            postfile.write(postings)
+            written = _term_postings(docs, weights, values, field_lengths, limit, compression)
+            postfile.write(written)
             add_entry(
                 prefix + tbytes,
                 term_entries.extent_entry(
@@ -272,10 +292,10 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
                     docs[0],
                     docs[-1],
                     offset,
-                    len(postings),
+                    len(written),
                 ),
             )
-            offset += len(postings)
+            offset += len(written)
 
     def _write_term(
         self,
@@ -312,9 +332,16 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         fieldwriter.finish_term()
 
 
+def _lone_postings(doc: int, weight: int, value: bytes, length: int, compression: int) -> bytes:
+    """A term's one block of one posting, as `packed_blocks._write_block` writes it."""
+    data = (b"", None if weight == 1 else b"", value, b"")
+    block = packed_blocks.block_bytes(data, 1, doc, weight, length, length, True, compression)
+    return packed_blocks.COMPACT_MARK + block
+
+
 def _term_postings(
     docs: list[int],
-    weights: list[float],
+    weights: list[int],
     values: list[bytes],
     field_lengths: list[int],
     limit: int,
@@ -325,35 +352,24 @@ def _term_postings(
     The weights are whole numbers under `_EXACT_FLOATS` (as Whoosh's 4-byte floats keep
     them), the values are not empty, and no field length is 0.
     """
-    if len(docs) == 1:  # most terms: one block of one posting
-        weight, length = weights[0], field_lengths[0]
-        block = packed_blocks.block_bytes(
-            (b"", None if weight == 1.0 else b"", values[0], b""),
-            1,
-            docs[0],
-            weight,
-            length,
-            length,
-            True,
-            compression,
-        )
-        return packed_blocks.COMPACT_MARK + block
+    if len(docs) == 1:
+        return _lone_postings(docs[0], weights[0], values[0], field_lengths[0], compression)
     blocks = [packed_blocks.COMPACT_MARK]
     count = len(docs)
     for start in range(0, count, limit):
         end = min(start + limit, count)
         block_docs, block_weights = docs[start:end], weights[start:end]
+        # The weights packed as `packed_data` packs Whoosh's minified weights.
         first = block_weights[0]
-        if first == 1.0 and block_weights.count(1.0) == len(block_weights):
-            mini_weights: Any = None
-        elif block_weights.count(first) == len(block_weights):
-            mini_weights = first
-        else:
-            mini_weights = tuple(block_weights)
+        packed_weights: bytes | None = b""  # all equal: the header's best weight
+        if block_weights.count(first) != len(block_weights):
+            packed_weights = packed_blocks.narrow(block_weights)
+        elif first == 1:
+            packed_weights = None
         block_lengths = field_lengths[start:end]
         blocks.append(
             packed_blocks.block_bytes(
-                packed_blocks.packed_data(block_docs, mini_weights, tuple(values[start:end])),
+                packed_blocks.packed_data(block_docs, packed_weights, tuple(values[start:end])),
                 end - start,
                 block_docs[-1],
                 max(block_weights),
@@ -367,20 +383,20 @@ def _term_postings(
 
 
 def _unpacked(
-    postings: array[int], encode: Any, boost: float, singles: dict[int, bytes]
-) -> tuple[list[int], list[float], list[bytes]]:
-    """A FastText term's document numbers, weights and encoded positions.
+    postings: array[int], encode: Any, singles: dict[int, bytes]
+) -> tuple[list[int], list[int], list[bytes]]:
+    """A FastText term's document numbers, frequencies and encoded positions.
 
     Most postings hold one position: their encodings are kept in `singles`.
     """
     docs: list[int] = []
-    weights: list[float] = []
+    frequencies: list[int] = []
     values: list[bytes] = []
     at, end = 0, len(postings)
     while at < end:
         frequency = postings[at + 1]
         docs.append(postings[at])
-        weights.append(frequency * boost)
+        frequencies.append(frequency)
         if frequency == 1:
             value = singles.get(postings[at + 2])
             if value is None:
@@ -389,4 +405,4 @@ def _unpacked(
         else:
             values.append(encode(postings[at + 2 : at + 2 + frequency]))
         at += 2 + frequency
-    return docs, weights, values
+    return docs, frequencies, values

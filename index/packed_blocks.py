@@ -109,7 +109,7 @@ whoosh_encode_positions = formats.Positions.encode
 whoosh_finish_postings = whoosh3.W3PostingsWriter.finish_postings
 
 
-def _narrow(numbers: Sequence[int]) -> bytes:
+def narrow(numbers: Sequence[int]) -> bytes:
     """Whole numbers, not negative, in the narrowest array that holds them, after its type code."""
     largest = max(numbers, default=0)
     typecode = next((code for code, limit in _NARROW if largest <= limit), "Q")
@@ -131,7 +131,8 @@ def packed_data(
 ) -> tuple[bytes, Any, Any, bytes | None]:
     """A block's data in the second packed form: (id gaps, weights, values, value lengths).
 
-    `weights` and `values` are as Whoosh minifies them (`_mini_weights`, `_mini_values`).
+    `weights` and `values` are as Whoosh minifies them (`_mini_weights`, `_mini_values`),
+    or the weights already packed (bytes).
 
     - The gaps between the block's document numbers; the header holds the last number,
       from which the first is found. A one-posting block has none.
@@ -141,17 +142,17 @@ def packed_data(
     - The values joined and their lengths (none for a single value); a field without
       values of varying length keeps Whoosh's form, and no lengths.
     """
-    gaps = _narrow(list(map(sub, ids[1:], ids[:-1]))) if len(ids) > 1 else b""
+    gaps = narrow(list(map(sub, ids[1:], ids[:-1]))) if len(ids) > 1 else b""
     if isinstance(weights, float):
         weights = b""  # all equal to the best, which the header holds
     elif isinstance(weights, tuple):
         if all(weight >= 0 and float(weight).is_integer() for weight in weights):
-            weights = _narrow(list(map(int, weights)))
+            weights = narrow(list(map(int, weights)))
         else:
             weights = b"d" + _pack("d", weights)
     if not isinstance(values, tuple):
         return gaps, weights, values, None  # None, or fixed-size values already joined
-    lengths = _narrow(list(map(len, values))) if len(values) > 1 else b""
+    lengths = narrow(list(map(len, values))) if len(values) > 1 else b""
     return gaps, weights, b"".join(values), lengths
 
 
