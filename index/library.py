@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from itertools import chain
@@ -144,9 +145,12 @@ class Library:
             report = indexer.sync(folders, progress, should_cancel)
             report.rebuilt = rebuilt
             compact = _rewrote_much(report)
-            with self._catalog_lock:
-                self._catalog.checkpoint(compact)
-            self._story_store.checkpoint(compact)
+            # The two databases at once: SQLite lets go of the interpreter while it writes.
+            with ThreadPoolExecutor(1) as pool:
+                stories_done = pool.submit(self._story_store.checkpoint, compact)
+                with self._catalog_lock:
+                    self._catalog.checkpoint(compact)
+                stories_done.result()
             return report
         finally:
             self._lock.release()

@@ -48,7 +48,10 @@ def documents(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> list[d
     extra = dict(collected[0], id="extra", author="", source="")
     extra["body"] = "\U0001d518nicode \uffe0wide ﬁne café caf\u00e9s zürich \U0001f600 smile"
     extra["title"] = "𝔘nicode titles \ue000private"
-    return [*collected, extra]
+    # A one-word body and title: a field length of 1 is kept as 0 (Whoosh's length byte),
+    # which the writer's short way for words leaves to Whoosh's block writer.
+    short = dict(collected[1], id="short", title="Zebra", body="Quagga")
+    return [*collected, extra, short]
 
 
 def _segment_files(directory: Path, segment: Segment) -> dict[str, bytes]:
