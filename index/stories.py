@@ -32,7 +32,7 @@ import threading
 import time
 import zlib
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +53,7 @@ BULK_GROUPING = 2000  # more new articles than this: one pass over every sample
 _IDS_PER_QUERY = 500  # ids in one `IN (...)` (SQLite allows 32,766 parameters)
 _SIZES_BY_QUERY = 5000  # more articles to look up than this: one pass over the sketches
 _WORD = re.compile(r"\w+")
+_SHINGLES_KEPT = 200  # articles' shingle sets kept while pairs are checked (about 5 MB)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -324,14 +325,18 @@ class StoryStore:
             if count >= min(MIN_SHARED, smaller) and count / smaller >= SAME_STORY / 2:
                 kept.append((first, second))
         kept.sort()
-        cache: dict[int, set[int]] = {}
+        # The shingles of the articles used last (a story's members come back in its pairs).
+        cache: OrderedDict[int, set[int]] = OrderedDict()
 
         def shingles_of(doc: int) -> set[int]:
-            if doc not in cache:
-                if len(cache) > 200:
-                    cache.clear()
-                cache[doc] = shingles(text_of(sizes[doc][0]) or "")
-            return cache[doc]
+            found = cache.get(doc)
+            if found is None:
+                if len(cache) >= _SHINGLES_KEPT:
+                    cache.popitem(last=False)
+                found = cache[doc] = shingles(text_of(sizes[doc][0]) or "")
+            else:
+                cache.move_to_end(doc)
+            return found
 
         for first, second in kept:
             if min(sizes[first][2], sizes[second][2]) < MIN_STORY_SHINGLES:
