@@ -104,6 +104,18 @@ def folder_label(root: str, parent: str) -> str:
     return path_to_key("/".join(parts))
 
 
+@functools.lru_cache(maxsize=4096)
+def folder_keywords(label: str) -> str:
+    """The `folder` field of the articles in a folder: its label, names and the paths to it.
+
+    A filter on any of the folders above an article, or on its path from any of them,
+    finds it.
+    """
+    parts = label.split("/")
+    keywords = {label, *parts, *("/".join(parts[i:]) for i in range(1, len(parts)))}
+    return ",".join(sorted(k.replace(",", " ") for k in keywords))
+
+
 def _sort_key(title: str) -> bytes:
     """A title as it sorts: case folded, opening quotes and brackets ignored; no title last."""
     return (title.casefold().lstrip("'\"‘“([ ").strip() or "~").encode("utf-8", "replace")
@@ -115,14 +127,12 @@ def document_fields(
     """The Whoosh fields of one article (its file's hash is the catalog's, not stored twice)."""
     # A string operation, not a Path per article: 157,595 of them took 10 s.
     label = folder_label(scanned.folder, os.path.dirname(scanned.fs_path))  # noqa: PTH120
-    parts = label.split("/")
-    keywords = {label, *parts, *("/".join(parts[i:]) for i in range(1, len(parts)))}
     date = article.date
     date_number = int(date.strftime("%Y%m%d")) if date else None
     fields: dict[str, Any] = {
         "id": article_id,
         "path": scanned.key,
-        "folder": ",".join(sorted(k.replace(",", " ") for k in keywords)),
+        "folder": folder_keywords(label),
         "folder_facet": label,
         "title": article.title,
         "title_sort": _sort_key(article.title),

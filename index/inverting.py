@@ -9,12 +9,15 @@ look-ups alone.
 
 `InvertingWriter` keeps each term's postings in one array as the documents arrive
 (document number, frequency, positions), in document order, so nothing needs
-sorting but the terms. When the segment is finished it fills Whoosh's block writer
-a block at a time rather than a posting at a time. Everything else is Whoosh's own
-code: the per-document writer (stored fields, lengths, columns), the block encoding,
-the term table. The files are byte for byte those `SegmentWriter` writes
-(`tests/index/test_inverting.py`), so readers, merges and re-syncs cannot tell them
-apart.
+sorting but the terms. When the segment is finished, a word field's terms are written
+as bytes directly: each term's blocks and entry are made from its numbers by the
+functions the engine's patched Whoosh writer uses too (`packed_blocks.block_bytes`,
+`term_entries.extent_entry`; decision 0024). Other terms go to Whoosh's block writer a
+block at a time rather than a posting at a time. Whoosh's own code writes the rest:
+the per-document files (stored fields, lengths, columns, filled here field by field as
+planned once per set of field names) and the term table. The files are byte for byte
+those `SegmentWriter` writes (`tests/index/test_inverting.py`), so readers, merges and
+re-syncs cannot tell them apart.
 
 It takes the documents the engine gives its segment workers: no `_boost` or
 `_stored_` keys, no term vectors and no separate spelling fields.
