@@ -26,7 +26,7 @@ from whoosh.writing import IndexWriter
 from index.catalog import Catalog, FileRecord, FileRow
 from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, parse_bounded
 from index.models import ParsedArticle, SyncProgress, SyncReport
-from index.parallel import SegmentWorkers, WorkerError, available_cores, commit_segments
+from index.parallel import SegmentWorkers, available_cores, commit_segments
 from index.paths import key_to_path, path_to_key
 from index.scanner import (
     HELPER_MIN_FILES,
@@ -37,16 +37,7 @@ from index.scanner import (
     scan,
 )
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
-from index.stories import (
-    Link,
-    Pair,
-    PairCheck,
-    Sizes,
-    Sketch,
-    StoryStore,
-    check_pairs,
-    sketch_row,
-)
+from index.stories import Sketch, StoryStore, sketch_row
 
 BATCH_DOCS = 5000
 BATCH_SECONDS = 60.0
@@ -266,13 +257,13 @@ class Indexer:
                 self._pending_problems.append((problem.key, problem.folder, problem.reason, -1, -1))
             report.problems += len(scan_problems)
             self._commit()
-            if not report.cancelled:
-                self._sketch_missing()
-            self._group_stories()  # with the workers, while they are there
         finally:
             if self._workers is not None:
                 self._workers.close()
                 self._workers = None
+        if not report.cancelled:
+            self._sketch_missing()
+        self._group_stories()
         with self._catalog.transaction():
             if not report.cancelled:
                 failed = self._problem_keys
@@ -310,32 +301,17 @@ class Indexer:
         self._flush_sketches()
 
     def _group_stories(self) -> None:
-        """Link the articles sketched in this run (or an interrupted one) to their versions.
-
-        A large run's workers check the candidate pairs, half each; if they fail, the pairs
-        are checked here.
-        """
+        """Link the articles sketched in this run (or an interrupted one) to their versions."""
         stories = self._stories
         if not stories.pending() and not stories.stale():
             return
-        workers = self._workers
         with self._index.searcher() as searcher:
 
             def text_of(article_id: str) -> str | None:
                 fields = searcher.document(id=article_id)
                 return None if fields is None else str(fields.get("body", ""))
 
-            check: PairCheck | None = None
-            if workers is not None:
-
-                def check(pairs: list[Pair], sizes: Sizes) -> list[Link]:
-                    try:
-                        return workers.check_pairs(pairs, sizes)
-                    except WorkerError as error:
-                        _log.warning("Story pairs are checked here: %s", error)
-                        return check_pairs(pairs, sizes, text_of)
-
-            stories.group(text_of, check)
+            stories.group(text_of)
 
     def _read_all(
         self,

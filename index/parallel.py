@@ -25,7 +25,6 @@ import queue
 import shutil
 import threading
 import traceback
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from whoosh.index import Index
 from whoosh.writing import NO_MERGE
 
 from index.inverting import InvertingWriter
-from index.stories import Link, Pair, Sizes, Sketch, check_pairs, sketch_row
+from index.stories import Sketch, sketch_row
 
 CHUNK_DOCS = 100  # documents sent to a worker in one message
 QUEUED_CHUNKS = 4  # chunks waiting for a free worker before the caller waits too
@@ -78,16 +77,6 @@ def _finished(writer: InvertingWriter) -> Segment:
     return segment
 
 
-def _text_of(searcher: Any) -> Callable[[str], str | None]:
-    """An article's text by id, from the index."""
-
-    def text_of(article_id: str) -> str | None:
-        fields = searcher.document(id=article_id)
-        return None if fields is None else str(fields.get("body", ""))
-
-    return text_of
-
-
 def _worker_main(connection: Connection, index_dir: str, segment_bytes: int) -> None:
     """Receive documents, write them into segments, hand the segments over on "flush"."""
     from index.whoosh_fixes import apply
@@ -119,10 +108,6 @@ def _worker_main(connection: Connection, index_dir: str, segment_bytes: int) -> 
                     writer = None
                 connection.send(("segments", finished))
                 finished = []
-            elif message == "check":  # story pairs, once the batch is in the index
-                pairs, sizes = payload
-                with ix.searcher() as searcher:
-                    connection.send(("checked", check_pairs(pairs, sizes, _text_of(searcher))))
             else:  # "stop"
                 return
     except Exception:  # noqa: BLE001 - reported to the caller, who decides
@@ -259,36 +244,6 @@ class SegmentWorkers:
             raise WorkerError("\n".join(errors))
         self.pending = 0
         return segments
-
-    def check_pairs(self, pairs: list[Pair], sizes: Sizes) -> list[Link]:
-        """`stories.check_pairs`, the pairs shared out among the workers (after a flush).
-
-        Each worker takes a run of the sorted pairs, so that its articles come back
-        together, and reads their texts from the index as committed.
-        """
-        if self._chunk or self.pending:
-            raise RuntimeError("story pairs are checked after the workers' flush")
-        if not pairs:
-            return []
-        count = len(self._connections)
-        share = -(-len(pairs) // count)  # rounded up
-        runs = [pairs[start : start + share] for start in range(0, len(pairs), share)]
-        for connection, run in zip(self._connections, runs, strict=False):
-            needed = {doc for pair in run for doc in pair}
-            # A worker that is gone is reported by its receiver, as for a flush.
-            with contextlib.suppress(OSError):
-                connection.send(("check", (run, {doc: sizes[doc] for doc in needed})))
-        links: list[Link] = []
-        errors: list[str] = []
-        for answers, _run in zip(self._answers, runs, strict=False):
-            kind, payload = answers.get()
-            if kind == "checked":
-                links.extend(payload)
-            else:  # "error" (the worker stops after sending it) or "gone"
-                errors.append(str(payload))
-        if errors:
-            raise WorkerError("\n".join(errors))
-        return links
 
     def close(self) -> None:
         """Stop the workers; segments they had not flushed are dropped."""

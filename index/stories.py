@@ -77,11 +77,6 @@ CREATE INDEX IF NOT EXISTS links_b ON links (b);
 """
 
 TextOf = Callable[[str], str | None]
-Pair = tuple[int, int]  # two articles' sketch numbers, the smaller first
-Link = tuple[int, int, float]  # a pair that tells one story, with its containment
-Sizes = dict[int, tuple[str, int, int]]  # by sketch number: id, sample size, shingle count
-# Checks pairs as `check_pairs` does, given the pairs and their sizes.
-PairCheck = Callable[[list[Pair], Sizes], list[Link]]
 # An article's sketch: its id, its sampled shingle hashes (an array's bytes), its shingle count.
 Sketch = tuple[str, bytes, int]
 
@@ -109,36 +104,6 @@ def sketch_row(article_id: str, text: str) -> Sketch:
     """An article's sketch as it is stored, and sent back by the segment workers."""
     samples, count = sketch(text)
     return article_id, samples.tobytes(), count
-
-
-def check_pairs(pairs: Iterable[Pair], sizes: Sizes, text_of: TextOf) -> list[Link]:
-    """The pairs whose full texts tell the same story, with their containment.
-
-    `sizes` holds each article's id, sample size and shingle count, by sketch number.
-    """
-    # The shingles of the articles used last (a story's members come back in its pairs).
-    cache: OrderedDict[int, set[int]] = OrderedDict()
-
-    def shingles_of(doc: int) -> set[int]:
-        found = cache.get(doc)
-        if found is None:
-            if len(cache) >= _SHINGLES_KEPT:
-                cache.popitem(last=False)
-            found = cache[doc] = shingles(text_of(sizes[doc][0]) or "")
-        else:
-            cache.move_to_end(doc)
-        return found
-
-    links: list[Link] = []
-    for first, second in pairs:
-        if min(sizes[first][2], sizes[second][2]) < MIN_STORY_SHINGLES:
-            if shingles_of(first) == shingles_of(second):
-                links.append((first, second, 1.0))  # a short article and its exact copy
-            continue
-        share = containment(shingles_of(first), shingles_of(second))
-        if share >= SAME_STORY:
-            links.append((first, second, round(share, 4)))
-    return links
 
 
 def containment(first: set[int], second: set[int]) -> float:
@@ -278,12 +243,11 @@ class StoryStore:
             row = self._db.execute("SELECT count(*) FROM sketches WHERE grouped = 0").fetchone()
         return int(row[0])
 
-    def group(self, text_of: TextOf, check: PairCheck | None = None) -> None:
+    def group(self, text_of: TextOf) -> None:
         """Link the articles sketched since the last call, and redraw the stories.
 
         `text_of` gives an article's text by id (from the index), to check candidate
-        pairs on their full texts. `check`, when given, checks them instead, as
-        `check_pairs` does (the indexer's workers share the pairs out).
+        pairs on their full texts.
         """
         with self._transaction():
             new = dict(self._db.execute("SELECT doc, id FROM sketches WHERE grouped = 0"))
@@ -295,11 +259,10 @@ class StoryStore:
                     if len(new) > BULK_GROUPING
                     else self._candidates_of(set(new))
                 )
-                pairs, sizes = self._to_check(candidates)
-                links = (
-                    check(pairs, sizes) if check is not None else check_pairs(pairs, sizes, text_of)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO links VALUES (?, ?, ?)",
+                    self._verified(candidates, text_of),
                 )
-                self._db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?)", links)
                 self._db.executemany(
                     "UPDATE sketches SET grouped = 1 WHERE doc = ?", ((doc,) for doc in new)
                 )
@@ -349,22 +312,42 @@ class StoryStore:
                     shared[(first, second)] += 1
         return shared
 
-    def _to_check(self, candidates: Counter[tuple[int, int]]) -> tuple[list[Pair], Sizes]:
-        """The candidate pairs worth checking on their texts, in order, and their articles' sizes.
-
-        Pairs that share too few samples are dropped before any text is read; the rest go in
-        order, so that an article's shingles serve all its pairs from `check_pairs`'s cache.
-        """
+    def _verified(
+        self, candidates: Counter[tuple[int, int]], text_of: TextOf
+    ) -> Iterator[tuple[int, int, float]]:
+        """The candidate pairs whose full texts tell the same story, with their containment."""
         sizes = self._sizes({doc for pair in candidates for doc in pair})
+        # Pairs that share too few samples are dropped before any text is read; the rest
+        # go in order, so that an article's shingles serve all its pairs from the cache.
         kept = []
         for (first, second), count in candidates.items():
             smaller = min(sizes[first][1], sizes[second][1])
             if count >= min(MIN_SHARED, smaller) and count / smaller >= SAME_STORY / 2:
                 kept.append((first, second))
         kept.sort()
-        return kept, sizes
+        # The shingles of the articles used last (a story's members come back in its pairs).
+        cache: OrderedDict[int, set[int]] = OrderedDict()
 
-    def _sizes(self, docs: set[int]) -> Sizes:
+        def shingles_of(doc: int) -> set[int]:
+            found = cache.get(doc)
+            if found is None:
+                if len(cache) >= _SHINGLES_KEPT:
+                    cache.popitem(last=False)
+                found = cache[doc] = shingles(text_of(sizes[doc][0]) or "")
+            else:
+                cache.move_to_end(doc)
+            return found
+
+        for first, second in kept:
+            if min(sizes[first][2], sizes[second][2]) < MIN_STORY_SHINGLES:
+                if shingles_of(first) == shingles_of(second):
+                    yield first, second, 1.0  # a short article and its exact copy
+                continue
+            share = containment(shingles_of(first), shingles_of(second))
+            if share >= SAME_STORY:
+                yield first, second, round(share, 4)
+
+    def _sizes(self, docs: set[int]) -> dict[int, tuple[str, int, int]]:
         """Each article's id, sample size and shingle count, by sketch number.
 
         Read in one pass when many are asked for (a first build asked 157,000 times, one

@@ -10,7 +10,7 @@ from whoosh import index as whoosh_index
 
 from index.parallel import CHUNK_DOCS, SegmentWorkers, WorkerError, commit_segments
 from index.schema import build_schema
-from index.stories import check_pairs, shingles, sketch
+from index.stories import sketch
 
 
 def _documents(count: int, **extra: Any) -> list[dict[str, Any]]:
@@ -58,35 +58,6 @@ def test_workers_send_back_the_sketch_of_every_document(index_dir: str, corpora:
     for article_id, samples, count in sketches:
         expected, expected_count = sketch(texts[article_id])
         assert (samples, count) == (expected.tobytes(), expected_count)
-
-
-def test_workers_check_story_pairs_as_the_caller_would(index_dir: str, corpora: Path) -> None:
-    """Pairs shared out among the workers give the links `stories.check_pairs` gives."""
-    texts = {path.name: path.read_text() for path in sorted((corpora / "bbc" / "tech").glob("*"))}
-    texts["seed-a"], texts["seed-b"] = (
-        p.read_text() for p in sorted((corpora / "seeds").glob("*"))
-    )
-    names = sorted(texts)
-    workers = SegmentWorkers(index_dir, 2)
-    try:
-        for name in names:
-            workers.add({"id": name, "title": name, "body": texts[name]})
-        commit_segments(whoosh_index.open_dir(index_dir), workers.flush(), [])
-        # Every article with the next five, and the two seeds (one story, two outlets).
-        doc_of = {name: number for number, name in enumerate(names)}
-        pairs = sorted(
-            {(a, b) for a in range(len(names)) for b in range(a + 1, min(a + 6, len(names)))}
-            | {(doc_of["seed-a"], doc_of["seed-b"])}
-        )
-        sizes = {number: (name, 0, len(shingles(texts[name]))) for number, name in enumerate(names)}
-        links = workers.check_pairs(pairs, sizes)
-        assert workers.check_pairs([], sizes) == []
-    finally:
-        workers.close()
-    expected = check_pairs(pairs, sizes, texts.get)
-    assert sorted(links) == sorted(expected)
-    assert (doc_of["seed-a"], doc_of["seed-b"]) in {(a, b) for a, b, _share in links}
-    assert len(expected) > 1  # bbc's copies too
 
 
 def test_a_killed_worker_is_reported(index_dir: str) -> None:

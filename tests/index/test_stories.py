@@ -10,20 +10,11 @@ from typing import Any
 
 import pytest
 
-from index import Library, SearchRequest, SortOrder, indexer, parallel, stories, versions
-from index.stories import (
-    SAME_STORY,
-    StoryStore,
-    check_pairs,
-    containment,
-    shingles,
-    sketch,
-    sketch_row,
-)
+from index import Library, SearchRequest, SortOrder, indexer, versions
+from index.stories import SAME_STORY, StoryStore, containment, shingles, sketch, sketch_row
 from index.versions import differences
 
 SKETCHED_BY_THE_CALLER: list[str] = []  # texts the syncing process sketched itself
-CHECKED_BY_THE_CALLER: list[Any] = []  # story pairs the syncing process checked itself
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +27,9 @@ def bbc_seeds(tmp_path_factory: pytest.TempPathFactory, corpora: Path) -> Iterat
         SKETCHED_BY_THE_CALLER.append(text)
         return sketch_row(article_id, text)
 
-    def checked(pairs: Any, *args: Any) -> Any:
-        CHECKED_BY_THE_CALLER.extend(pairs)
-        return check_pairs(pairs, *args)
-
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(indexer, "sketch_row", counted)
-        patch.setattr(indexer, "check_pairs", checked)
-        patch.setattr(stories, "check_pairs", checked)
-        library.sync()  # 2,228 files: written, sketched and their pairs checked by workers
+        library.sync()  # 2,228 files: written (and sketched) by segment workers
     yield library
     library.close()
 
@@ -54,7 +39,6 @@ def test_a_large_sync_takes_every_sketch_from_its_workers(bbc_seeds: Library) ->
     # from the index at its end (`_sketch_missing`) and the stories would look the same.
     assert SKETCHED_BY_THE_CALLER == []
     assert bbc_seeds._story_store.count() == bbc_seeds._catalog.count_files() == 2228
-    assert CHECKED_BY_THE_CALLER == []  # the workers checked the story pairs
 
 
 def identical_groups(corpora: Path) -> list[set[str]]:
@@ -68,49 +52,6 @@ def identical_groups(corpora: Path) -> list[set[str]]:
 
 def story_paths(library: Library) -> list[set[str]]:
     return [{v.path for v in story.versions} for story in library.stories()]
-
-
-def test_story_pairs_are_checked_here_when_the_workers_fail(
-    tmp_path: Path, corpora: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    library = Library(tmp_path / "data")
-    library.add_folder(corpora / "bbc" / "tech")
-    library.add_folder(corpora / "seeds")
-    shared_out = parallel.SegmentWorkers.check_pairs
-
-    def killed_first(workers: parallel.SegmentWorkers, *args: Any) -> Any:
-        for process in workers._processes:
-            process.kill()
-            process.join()
-        return shared_out(workers, *args)
-
-    monkeypatch.setattr(indexer, "PARALLEL_MIN_FILES", 100)  # 403 files: with workers
-    monkeypatch.setattr(parallel.SegmentWorkers, "check_pairs", killed_first)
-    monkeypatch.setattr(indexer, "check_pairs", checked := _Recorder(check_pairs))
-    try:
-        report = library.sync()
-        first, second = sorted((corpora / "seeds").glob("*.txt"))
-        article = library.get(str(first))
-        assert article is not None
-        story = library.story(article.id)
-    finally:
-        library.close()
-    assert report.added == 403
-    assert checked.calls  # the workers were gone: the pairs were checked here
-    assert story is not None
-    assert {v.path for v in story.versions} == {str(first), str(second)}
-
-
-class _Recorder:
-    """A function that records that it was called."""
-
-    def __init__(self, function: Any) -> None:
-        self.function = function
-        self.calls = 0
-
-    def __call__(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.function(*args)
 
 
 def test_the_two_seeds_are_one_story(bbc_seeds: Library, corpora: Path) -> None:
