@@ -206,10 +206,10 @@ def _preferred_superset(encoding: str) -> str:
     }.get(name, name)
 
 
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
-# Every byte but the control bytes that `_clean` changes or drops (all but tab and newline):
-# UTF-8 bytes without any of those decode to text that `_clean` leaves as it is.
-_PLAIN_BYTES = bytes(b for b in range(256) if (b >= 32 and b != 127) or b in (9, 10))
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # all but tab and newline
+# Every byte but those (`_clean` changes or drops them, line ends included): UTF-8 bytes
+# made of these alone decode to text that `_clean` leaves as it is.
+_PLAIN_BYTES = bytes(b for b in range(256) if not _CONTROLS.match(chr(b)))
 
 
 def strip_controls(text: str) -> str:

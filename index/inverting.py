@@ -256,25 +256,7 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         singles: dict[int, bytes] = {}
         offset = postfile.tell()
         for term in sorted(terms):
-            postings = terms.pop(term)
-            if whole and len(postings) == 3:  # one posting of one position: most terms
-                doc, _frequency, place = postings
-                length = lengths[doc - base]
-                value = singles.get(place)
-                if value is None:
-                    value = singles[place] = encode(postings[2:3])
-                if length:
-                    written = _lone_postings(doc, whole, value, length, compression)
-                    postfile.write(written)
-                    add_entry(
-                        prefix + term.encode("utf-8"),
-                        term_entries.extent_entry(
-                            1, whole, whole, length, length, doc, doc, offset, len(written)
-                        ),
-                    )
-                    offset += len(written)
-                    continue
-            docs, frequencies, values = _unpacked(postings, encode, singles)
+            docs, frequencies, values = _unpacked(terms.pop(term), encode, singles)
             tbytes = term.encode("utf-8")
             field_lengths = [lengths[doc - base] for doc in docs]
             weights = frequencies if whole == 1 else [whole * f for f in frequencies]
@@ -335,13 +317,6 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         fieldwriter.finish_term()
 
 
-def _lone_postings(doc: int, weight: int, value: bytes, length: int, compression: int) -> bytes:
-    """A term's one block of one posting, as `packed_blocks._write_block` writes it."""
-    data = (b"", None if weight == 1 else b"", value, b"")
-    block = packed_blocks.block_bytes(data, 1, doc, weight, length, length, True, compression)
-    return packed_blocks.COMPACT_MARK + block
-
-
 def _term_postings(
     docs: list[int],
     weights: list[int],
@@ -355,8 +330,13 @@ def _term_postings(
     The weights are whole numbers under `_EXACT_FLOATS` (as Whoosh's 4-byte floats keep
     them), the values are not empty, and no field length is 0.
     """
-    if len(docs) == 1:
-        return _lone_postings(docs[0], weights[0], values[0], field_lengths[0], compression)
+    if len(docs) == 1:  # most terms: one block of one posting, whose weight is the best
+        weight, length = weights[0], field_lengths[0]
+        data = (b"", None if weight == 1 else b"", values[0], b"")
+        block = packed_blocks.block_bytes(
+            data, 1, docs[0], weight, length, length, True, compression
+        )
+        return packed_blocks.COMPACT_MARK + block
     blocks = [packed_blocks.COMPACT_MARK]
     count = len(docs)
     for start in range(0, count, limit):

@@ -72,13 +72,10 @@ def to_bytes(self: Any) -> bytes:
             offset,
             length,
         )
-    numbers = (self._df, self._weight, self._maxweight, self._minlength, self._maxlength)
+    head = _numbers(self._df, self._weight, self._maxweight, self._minlength, self._maxlength)
     if inlined == ((minid,), (_as_read(self._weight),), (None,)):
-        return lone_entry(*numbers, minid, maxid)
-    head = _numbers(*numbers)
-    head[0] |= _INLINED
-    varints.encode([minid, maxid - minid], head)
-    return bytes(head + pickle.dumps(inlined, 2))
+        return _inlined(head, minid, maxid, None)
+    return _inlined(head, minid, maxid, pickle.dumps(inlined, 2))
 
 
 def lone_entry(
@@ -91,10 +88,14 @@ def lone_entry(
     maxid: int,
 ) -> bytes:
     """A compact entry that holds the term's lone posting: `minid`, at the term's weight."""
-    head = _numbers(df, weight, best, minlength, maxlength)
-    head[0] |= _INLINED | _LONE
+    return _inlined(_numbers(df, weight, best, minlength, maxlength), minid, maxid, None)
+
+
+def _inlined(head: bytearray, minid: int, maxid: int, postings: bytes | None) -> bytes:
+    """An entry that holds its postings: pickled after its documents, or none for a lone one."""
+    head[0] |= _INLINED if postings is not None else _INLINED | _LONE
     varints.encode([minid, maxid - minid], head)
-    return bytes(head)
+    return bytes(head) if postings is None else bytes(head + postings)
 
 
 def extent_entry(
