@@ -37,8 +37,15 @@ from whoosh.writing import NO_MERGE
 from index.inverting import InvertingWriter
 from index.stories import Sketch, sketch_row
 
-CHUNK_DOCS = 100  # documents sent to a worker in one message
-QUEUED_CHUNKS = 4  # chunks waiting for a free worker before the caller waits too
+CHUNK_DOCS = 100  # documents sent to a worker in one message, at most
+CHUNK_BYTES = 1_000_000  # or fewer, once they take about this much memory
+# Documents waiting for a free worker, in memory, before the caller waits too. The caller
+# pauses now and then (storing 10,000 sketches takes half a second on a large build); a
+# queue of 4 chunks ran dry in each pause and left the cores a tenth idle while the files
+# were read. This holds about 4,500 short articles (a second of the workers' work), or
+# 1,000 long ones.
+QUEUED_BYTES = 8_000_000
+_FIELDS_BYTES = 1_200  # a document's fields but its text, in memory (1,100 on Wikipedia)
 # A worker finishes its segment and starts another once the postings it holds in memory
 # reach about this much (10,000 long Wikipedia articles: 28 MB), so that its memory stays
 # bounded however large the batch.
@@ -151,7 +158,11 @@ class SegmentWorkers:
             self._connections.append(ours)
             self._processes.append(process)
         self._chunk: list[dict[str, Any]] = []
-        self._outbox: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(QUEUED_CHUNKS)
+        self._chunk_bytes = 0
+        # Chunks with their size in memory; `_queued_bytes` wait in all, under `_room`.
+        self._outbox: queue.Queue[tuple[list[dict[str, Any]], int] | None] = queue.Queue()
+        self._queued_bytes = 0
+        self._room = threading.Condition()
         self._send_errors: list[str] = []
         self._sketches: list[Sketch] = []  # appended by the receivers, taken by the caller
         self._sketch_lock = threading.Lock()
@@ -172,15 +183,23 @@ class SegmentWorkers:
     def _sending(self, connection: Connection) -> None:
         """A sender thread: hand queued chunks to one worker until told to stop (None)."""
         while True:
-            chunk = self._outbox.get()
+            item = self._outbox.get()
             try:
-                if chunk is None:
+                if item is None:
                     return
+                chunk, size = item
                 connection.send(("docs", chunk))
             except OSError as error:  # the worker is gone; its chunks are lost: flush says so
                 self._send_errors.append(f"an indexing process stopped ({error})")
             finally:
+                if item is not None:
+                    self._taken_out(item[1])
                 self._outbox.task_done()
+
+    def _taken_out(self, size: int) -> None:
+        with self._room:
+            self._queued_bytes -= size
+            self._room.notify_all()
 
     def _receiving(self, connection: Connection, answers: queue.Queue[tuple[str, Any]]) -> None:
         """A receiver thread: collect one worker's sketches and answers until its pipe closes."""
@@ -199,15 +218,22 @@ class SegmentWorkers:
     def add(self, fields: dict[str, Any]) -> None:
         """Queue one document; documents go out in chunks, to whichever worker is free."""
         self._chunk.append(fields)
+        self._chunk_bytes += len(fields.get("body") or "") + _FIELDS_BYTES
         self.pending += 1
-        if len(self._chunk) >= CHUNK_DOCS:
+        if len(self._chunk) >= CHUNK_DOCS or self._chunk_bytes >= CHUNK_BYTES:
             self._hand_out()
 
     def _hand_out(self) -> None:
         if self._send_errors:
             raise WorkerError(self._send_errors[0])
-        self._outbox.put(self._chunk)  # waits while every worker is behind
-        self._chunk = []
+        size = self._chunk_bytes
+        with self._room:  # waits while every worker is behind (unless nothing waits at all)
+            self._room.wait_for(
+                lambda: self._queued_bytes + size <= QUEUED_BYTES or not self._queued_bytes
+            )
+            self._queued_bytes += size
+        self._outbox.put((self._chunk, size))
+        self._chunk, self._chunk_bytes = [], 0
 
     def sketches_waiting(self) -> int:
         """How many sketches the workers have sent that were not taken yet."""
@@ -249,7 +275,9 @@ class SegmentWorkers:
         """Stop the workers; segments they had not flushed are dropped."""
         with contextlib.suppress(queue.Empty):
             while True:  # chunks not yet sent: dropped
-                self._outbox.get_nowait()
+                item = self._outbox.get_nowait()
+                if item is not None:
+                    self._taken_out(item[1])
                 self._outbox.task_done()
         for _ in self._senders:
             self._outbox.put(None)

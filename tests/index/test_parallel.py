@@ -2,13 +2,22 @@
 
 import os
 import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from whoosh import index as whoosh_index
 
-from index.parallel import CHUNK_DOCS, SegmentWorkers, WorkerError, commit_segments
+from index.parallel import (
+    CHUNK_BYTES,
+    CHUNK_DOCS,
+    QUEUED_BYTES,
+    SegmentWorkers,
+    WorkerError,
+    commit_segments,
+)
 from index.schema import build_schema
 from index.stories import sketch
 
@@ -85,3 +94,45 @@ def test_a_document_a_worker_cannot_add_is_reported_with_its_cause(index_dir: st
     finally:
         workers.close()
     assert "Traceback" in str(raised.value)  # the worker's own account of what went wrong
+
+
+def test_documents_waiting_for_busy_workers_are_bounded_in_memory(index_dir: str) -> None:
+    """While every worker is behind, the caller waits once `QUEUED_BYTES` of documents wait.
+
+    Long articles go in smaller chunks than short ones: a chunk of 100 articles of 8 MB
+    would hold 800 MB.
+    """
+    body = "harbour cranes " * (CHUNK_BYTES // 30)  # half a chunk's worth of text
+    count = 2 * QUEUED_BYTES // len(body)
+    workers = SegmentWorkers(index_dir, 2)
+    added = 0
+
+    def add_all() -> None:
+        nonlocal added
+        for n in range(count):
+            workers.add({"id": f"doc{n}", "title": "Cranes", "body": body})
+            added += 1
+
+    adding = threading.Thread(target=add_all)
+    try:
+        for process in workers._processes:
+            os.kill(process.pid, signal.SIGSTOP)  # every worker behind
+        adding.start()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and workers._queued_bytes < QUEUED_BYTES * 0.7:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert adding.is_alive()  # the caller waits...
+        assert 0.7 * QUEUED_BYTES <= workers._queued_bytes <= QUEUED_BYTES  # ...with this much
+        assert added < count / 2 + 8  # (a few chunks are in the pipes or with the workers)
+        for process in workers._processes:
+            os.kill(process.pid, signal.SIGCONT)
+        adding.join(timeout=60)
+        assert not adding.is_alive()
+        segments = workers.flush()
+    finally:
+        for process in workers._processes:
+            if process.is_alive():
+                os.kill(process.pid, signal.SIGCONT)
+        workers.close()
+    assert sum(segment.doc_count_all() for segment in segments) == count
