@@ -226,14 +226,42 @@ def test_putting_a_sketch_again_replaces_the_old_one(tmp_path: Path) -> None:
         first, second = array("I", [16, 32, 48]).tobytes(), array("I", [64, 80]).tobytes()
         store.put([("a", first, 40), ("b", first, 40)])
         store.put([("a", second, 50), ("c", first, 3), ("c", second, 2)])  # the last "c" counts
-        samples = store._db.execute(
-            "SELECT s.hash, k.id FROM samples s JOIN sketches k ON k.doc = s.doc ORDER BY 2, 1"
-        ).fetchall()
-        counts = dict(store._db.execute("SELECT id, shingles FROM sketches"))
+        rows = store._db.execute("SELECT id, samples, shingles FROM sketches ORDER BY id")
+        kept = {article_id: (list(array("I", blob)), count) for article_id, blob, count in rows}
     finally:
         store.close()
-    assert samples == [(64, "a"), (80, "a"), (16, "b"), (32, "b"), (48, "b"), (64, "c"), (80, "c")]
-    assert counts == {"a": 50, "b": 40, "c": 2}
+    assert kept == {"a": ([64, 80], 50), "b": ([16, 32, 48], 40), "c": ([64, 80], 2)}
+
+
+def test_new_articles_find_the_same_candidates_one_by_one_as_all_at_once(
+    bbc_seeds: Library, tmp_path: Path
+) -> None:
+    """A re-sync looks up a few new articles' samples; a large sync counts every sample.
+
+    On bbc's 2,228 sketches, taken as new a few at a time (as a day's articles are) and
+    all at once, the two ways find the same pairs, with the same counts of shared samples.
+    """
+    store = StoryStore(tmp_path / "stories.sqlite3")
+    try:
+        sketches = bbc_seeds._story_store._db.execute("SELECT id, samples, shingles FROM sketches")
+        store.put(list(sketches))
+        docs = [row[0] for row in store._db.execute("SELECT doc FROM sketches ORDER BY doc")]
+        every = store._candidates_bulk(set(docs))
+        assert len(every) > 1000  # (most share a stock phrase or two; few are stories)
+        assert every == store._candidates_of(set(docs))
+        for new in (set(docs[:5]), set(docs[1000:1040]), {docs[-1]}):
+            store._db.execute("UPDATE sketches SET grouped = 1")
+            store._db.executemany(
+                "UPDATE sketches SET grouped = 0 WHERE doc = ?", ((doc,) for doc in new)
+            )
+            one_by_one = store._candidates_of(new)
+            assert one_by_one  # (each of these shares samples with other articles)
+            assert one_by_one == store._candidates_bulk(new)
+            assert one_by_one == {
+                pair: count for pair, count in every.items() if new.intersection(pair)
+            }
+    finally:
+        store.close()
 
 
 def test_containment_of_real_texts(corpora: Path) -> None:
