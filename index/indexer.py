@@ -26,7 +26,7 @@ from whoosh.writing import IndexWriter
 from index.catalog import Catalog, FileRecord, FileRow
 from index.extract import MAX_HTML_BYTES, MAX_TEXT_BYTES, UnreadableFileError, parse_bounded
 from index.models import ParsedArticle, SyncProgress, SyncReport
-from index.parallel import SegmentWorkers, available_cores, commit_segments
+from index.parallel import SegmentWorkers, WorkerError, available_cores, commit_segments
 from index.paths import key_to_path, path_to_key
 from index.scanner import (
     HELPER_MIN_FILES,
@@ -37,7 +37,7 @@ from index.scanner import (
     scan,
 )
 from index.schema import NO_DATE_NEWEST, NO_DATE_OLDEST
-from index.stories import Sketch, StoryStore, sketch_row
+from index.stories import Pair, Sketch, StoryStore, check_pairs, sketch_row, texts_in
 
 BATCH_DOCS = 5000
 BATCH_SECONDS = 60.0
@@ -256,18 +256,23 @@ class Indexer:
             for problem in scan_problems:
                 self._pending_problems.append((problem.key, problem.folder, problem.reason, -1, -1))
             report.problems += len(scan_problems)
+            failed = self._problem_keys
+            stale = [p for p in old_problems if p not in failed and p not in on_disk]
+            # What the walk found (60 MB for 157,595 files) goes before the stories are
+            # grouped; their counts then reuse its memory rather than take more.
+            del found, to_read, on_disk, stats, known, gone, gone_by_hash, gone_by_inode
+            del ids_in_use, indexed
             self._commit()
+            if not report.cancelled:
+                self._sketch_missing()
+            # The workers, their segments handed over, check the stories' candidate pairs.
+            self._group_stories()
         finally:
             if self._workers is not None:
                 self._workers.close()
                 self._workers = None
-        if not report.cancelled:
-            self._sketch_missing()
-        self._group_stories()
         with self._catalog.transaction():
             if not report.cancelled:
-                failed = self._problem_keys
-                stale = [p for p in old_problems if p not in failed and p not in on_disk]
                 self._catalog.delete_problems(stale)
             self._catalog.set_meta("dirty", None if not report.cancelled else "1")
         report.elapsed_s = time.monotonic() - started
@@ -305,13 +310,19 @@ class Indexer:
         stories = self._stories
         if not stories.pending() and not stories.stale():
             return
+        workers = self._workers
         with self._index.searcher() as searcher:
+            text_of = texts_in(searcher)
 
-            def text_of(article_id: str) -> str | None:
-                fields = searcher.document(id=article_id)
-                return None if fields is None else str(fields.get("body", ""))
+            def check(pairs: list[Pair]) -> list[float | None]:
+                if workers is not None:
+                    try:
+                        return workers.check_pairs(pairs)
+                    except WorkerError as error:  # derived data: checked here instead
+                        _log.warning("Story pairs checked without the workers: %s", error)
+                return check_pairs(pairs, text_of)
 
-            stories.group(text_of)
+            stories.group(text_of, check)
 
     def _read_all(
         self,

@@ -35,6 +35,7 @@ from array import array
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ BULK_GROUPING = 2000  # more new articles than this: one pass over every sample
 _IDS_PER_QUERY = 500  # ids in one `IN (...)` (SQLite allows 32,766 parameters)
 _SIZES_BY_QUERY = 5000  # more articles to look up than this: one pass over the sketches
 _WORD = re.compile(r"\w+")
+_COUNTED_SLICES, _SLICE_SHIFT = 8, 29  # hashes counted by their top 3 bits (`_candidates_bulk`)
 _SHINGLES_KEPT = 200  # articles' shingle sets kept while pairs are checked (about 5 MB)
 
 _SCHEMA = """
@@ -76,6 +78,11 @@ CREATE INDEX IF NOT EXISTS links_b ON links (b);
 """
 
 TextOf = Callable[[str], str | None]
+# A candidate pair to check: the two ids, and whether only an exact copy counts (the shorter
+# article has fewer than `MIN_STORY_SHINGLES` shingles).
+Pair = tuple[str, str, bool]
+# Checks pairs in order: each one's containment if they tell the same story, else None.
+PairChecker = Callable[[list[Pair]], list[float | None]]
 # An article's sketch: its id, its sampled shingle hashes (an array's bytes), its shingle count.
 Sketch = tuple[str, bytes, int]
 
@@ -110,6 +117,52 @@ def containment(first: set[int], second: set[int]) -> float:
     if not first or not second:
         return 0.0
     return len(first & second) / min(len(first), len(second))
+
+
+def _worth_checking(shared: int, samples: int, other_samples: int) -> bool:
+    """Whether two articles sharing `shared` samples may tell the same story: check texts."""
+    smaller = min(samples, other_samples)
+    return shared >= min(MIN_SHARED, smaller) and shared / smaller >= SAME_STORY / 2
+
+
+def texts_in(searcher: Any) -> TextOf:
+    """`TextOf` for the articles of an index, through one of its Whoosh searchers."""
+
+    def text_of(article_id: str) -> str | None:
+        fields = searcher.document(id=article_id)
+        return None if fields is None else str(fields.get("body", ""))
+
+    return text_of
+
+
+def check_pairs(pairs: list[Pair], text_of: TextOf) -> list[float | None]:
+    """Check candidate pairs on their full texts: each one's containment, or None.
+
+    A pair tells the same story when the shorter article's shingles are at least
+    `SAME_STORY` in the other; a pair marked exact-only must have the very same shingles.
+    """
+    # The shingles of the articles used last (a story's members come back in its pairs).
+    cache: OrderedDict[str, set[int]] = OrderedDict()
+
+    def shingles_of(article_id: str) -> set[int]:
+        found = cache.get(article_id)
+        if found is None:
+            if len(cache) >= _SHINGLES_KEPT:
+                cache.popitem(last=False)
+            found = cache[article_id] = shingles(text_of(article_id) or "")
+        else:
+            cache.move_to_end(article_id)
+        return found
+
+    shares: list[float | None] = []
+    for first, second, exact_only in pairs:
+        if exact_only:
+            same = shingles_of(first) == shingles_of(second)
+            shares.append(1.0 if same else None)  # a short article and its exact copy
+            continue
+        share = containment(shingles_of(first), shingles_of(second))
+        shares.append(round(share, 4) if share >= SAME_STORY else None)
+    return shares
 
 
 class StoryStore:
@@ -227,11 +280,12 @@ class StoryStore:
             row = self._db.execute("SELECT count(*) FROM sketches WHERE grouped = 0").fetchone()
         return int(row[0])
 
-    def group(self, text_of: TextOf) -> None:
+    def group(self, text_of: TextOf, check: PairChecker | None = None) -> None:
         """Link the articles sketched since the last call, and redraw the stories.
 
         `text_of` gives an article's text by id (from the index), to check candidate
-        pairs on their full texts.
+        pairs on their full texts; `check`, when given, checks them instead (the
+        segment workers do, in parallel, after a large sync).
         """
         with self._transaction():
             new = dict(self._db.execute("SELECT doc, id FROM sketches WHERE grouped = 0"))
@@ -245,7 +299,7 @@ class StoryStore:
                 )
                 self._db.executemany(
                     "INSERT OR REPLACE INTO links VALUES (?, ?, ?)",
-                    self._verified(candidates, text_of),
+                    self._verified(candidates, check or partial(check_pairs, text_of=text_of)),
                 )
                 self._db.executemany(
                     "UPDATE sketches SET grouped = 1 WHERE doc = ?", ((doc,) for doc in new)
@@ -256,23 +310,26 @@ class StoryStore:
                 "INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(time.time_ns()),)
             )
 
-    def _candidates_of(self, new: set[int]) -> Counter[tuple[int, int]]:
-        """Pairs (with how many samples they share) that involve a new article.
+    def _candidates_of(self, new: set[int]) -> list[tuple[int, int]]:
+        """The pairs worth checking that involve a new article, in order (for a few new ones).
 
         One pass over every sketch (0.2 s on 157,595 articles), set operations in C: which
         of the new articles' samples each sketch holds.
         """
         wanted: defaultdict[int, list[int]] = defaultdict(list)  # a sample: its new articles
-        rows = self._db.execute("SELECT doc, samples FROM sketches WHERE grouped = 0")
-        for doc, blob in rows:
+        for doc, blob in self._db.execute("SELECT doc, samples FROM sketches WHERE grouped = 0"):
             if doc in new:
                 for value in array("I", blob):
                     wanted[value].append(doc)
         values = set(wanted)
         holders: defaultdict[int, list[int]] = defaultdict(list)  # every article with a value
+        sizes: dict[int, int] = {}
         for doc, blob in self._db.execute("SELECT doc, samples FROM sketches"):
-            for value in values.intersection(array("I", blob)):
-                holders[value].append(doc)
+            found = values.intersection(array("I", blob))
+            if found:
+                sizes[doc] = len(blob) // 4
+                for value in found:
+                    holders[value].append(doc)
         shared: Counter[tuple[int, int]] = Counter()
         for value, docs in holders.items():
             if len(docs) > COMMON_SAMPLE:
@@ -281,78 +338,77 @@ class StoryStore:
                 for other in docs:
                     if other != doc and (other not in new or other > doc):
                         shared[(min(doc, other), max(doc, other))] += 1
-        return shared
+        return sorted(
+            (first, second)
+            for (first, second), count in shared.items()
+            if _worth_checking(count, sizes[first], sizes[second])
+        )
 
-    def _candidates_bulk(self, new: set[int]) -> Counter[tuple[int, int]]:
+    def _candidates_bulk(self, new: set[int]) -> list[tuple[int, int]]:
         """The same pairs, found from every sample at once (for many new articles).
 
         Of 1.6 million samples on 157,595 articles, 54,000 are shared by 2 to
-        `COMMON_SAMPLE` articles; they are counted in C (1.4 s in all). Up to stop 19
-        every sample was a row of an indexed table too, for SQLite to group: writing its
-        1.6 million rows took 5 s of a full build's reading (decision 0025).
+        `COMMON_SAMPLE` articles. Up to stop 19 every sample was also a row of an indexed
+        table, which SQLite grouped; writing its 1.6 million rows took 5 s of a full
+        build's reading (decision 0025). Here the samples are counted a slice of the hash
+        values at a time, and each article's pairs among its own: all the counts at once
+        (1.4 million hashes, then 440,000 pairs, most sharing one sample) took 100 MB.
         """
-        sketches = self._db.execute("SELECT doc, samples FROM sketches").fetchall()
-        counts = Counter(array("I", b"".join(blob for _doc, blob in sketches)))
-        kept = {value for value, count in counts.items() if 1 < count <= COMMON_SAMPLE}
-        holders: defaultdict[int, list[int]] = defaultdict(list)
-        for doc, blob in sketches:  # in doc order: each list of holders comes sorted
-            for value in kept.intersection(array("I", blob)):
-                holders[value].append(doc)
-        shared: Counter[tuple[int, int]] = Counter()
-        for docs in holders.values():
-            for first, second in itertools.combinations(docs, 2):
-                if first in new or second in new:
-                    shared[(first, second)] += 1
-        return shared
+        slices = [array("I") for _ in range(_COUNTED_SLICES)]
+        for (blob,) in self._db.execute("SELECT samples FROM sketches"):
+            for value in array("I", blob):
+                slices[value >> _SLICE_SHIFT].append(value)
+        kept: set[int] = set()
+        while slices:
+            counts = Counter(slices.pop())
+            kept.update(value for value, count in counts.items() if 1 < count <= COMMON_SAMPLE)
+        holders: defaultdict[int, list[int]] = defaultdict(list)  # a kept sample's articles
+        held: dict[int, tuple[int, tuple[int, ...]]] = {}  # an article's size and kept samples
+        for doc, blob in self._db.execute("SELECT doc, samples FROM sketches"):
+            found = tuple(kept.intersection(array("I", blob)))
+            if found:
+                held[doc] = (len(blob) // 4, found)
+                for value in found:
+                    holders[value].append(doc)
+        pairs: list[tuple[int, int]] = []
+        for doc, (size, values) in held.items():
+            others = Counter(other for value in values for other in holders[value] if other > doc)
+            for other, count in others.items():
+                if (doc in new or other in new) and _worth_checking(count, size, held[other][0]):
+                    pairs.append((doc, other))
+        pairs.sort()
+        return pairs
 
     def _verified(
-        self, candidates: Counter[tuple[int, int]], text_of: TextOf
+        self, candidates: list[tuple[int, int]], check: PairChecker
     ) -> Iterator[tuple[int, int, float]]:
-        """The candidate pairs whose full texts tell the same story, with their containment."""
+        """The candidate pairs whose full texts tell the same story, with their containment.
+
+        The pairs come in order, so that an article's shingles serve all its pairs from a
+        cache.
+        """
         sizes = self._sizes({doc for pair in candidates for doc in pair})
-        # Pairs that share too few samples are dropped before any text is read; the rest
-        # go in order, so that an article's shingles serve all its pairs from the cache.
-        kept = []
-        for (first, second), count in candidates.items():
-            smaller = min(sizes[first][1], sizes[second][1])
-            if count >= min(MIN_SHARED, smaller) and count / smaller >= SAME_STORY / 2:
-                kept.append((first, second))
-        kept.sort()
-        # The shingles of the articles used last (a story's members come back in its pairs).
-        cache: OrderedDict[int, set[int]] = OrderedDict()
+        pairs = [
+            (sizes[a][0], sizes[b][0], min(sizes[a][1], sizes[b][1]) < MIN_STORY_SHINGLES)
+            for a, b in candidates
+        ]
+        for (first, second), share in zip(candidates, check(pairs), strict=True):
+            if share is not None:
+                yield first, second, share
 
-        def shingles_of(doc: int) -> set[int]:
-            found = cache.get(doc)
-            if found is None:
-                if len(cache) >= _SHINGLES_KEPT:
-                    cache.popitem(last=False)
-                found = cache[doc] = shingles(text_of(sizes[doc][0]) or "")
-            else:
-                cache.move_to_end(doc)
-            return found
-
-        for first, second in kept:
-            if min(sizes[first][2], sizes[second][2]) < MIN_STORY_SHINGLES:
-                if shingles_of(first) == shingles_of(second):
-                    yield first, second, 1.0  # a short article and its exact copy
-                continue
-            share = containment(shingles_of(first), shingles_of(second))
-            if share >= SAME_STORY:
-                yield first, second, round(share, 4)
-
-    def _sizes(self, docs: set[int]) -> dict[int, tuple[str, int, int]]:
-        """Each article's id, sample size and shingle count, by sketch number.
+    def _sizes(self, docs: set[int]) -> dict[int, tuple[str, int]]:
+        """Each article's id and shingle count, by sketch number.
 
         Read in one pass when many are asked for (a first build asked 157,000 times, one
         query each).
         """
-        query = "SELECT doc, id, length(samples) / 4, shingles FROM sketches"
+        query = "SELECT doc, id, shingles FROM sketches"
         if len(docs) > _SIZES_BY_QUERY:
             rows: Iterable[Any] = self._db.execute(query)
         else:
             rows = (self._db.execute(query + " WHERE doc = ?", (doc,)).fetchone() for doc in docs)
         return {
-            int(row[0]): (str(row[1]), int(row[2]), int(row[3]))
+            int(row[0]): (str(row[1]), int(row[2]))
             for row in rows
             if row is not None and row[0] in docs
         }

@@ -19,7 +19,8 @@ from index.parallel import (
     commit_segments,
 )
 from index.schema import build_schema
-from index.stories import sketch
+from index.stories import check_pairs, sketch, texts_in
+from index.whoosh_fixes import apply
 
 
 def _documents(count: int, **extra: Any) -> list[dict[str, Any]]:
@@ -136,3 +137,30 @@ def test_documents_waiting_for_busy_workers_are_bounded_in_memory(index_dir: str
                 os.kill(process.pid, signal.SIGCONT)
         workers.close()
     assert sum(segment.doc_count_all() for segment in segments) == count
+
+
+def test_workers_check_story_pairs_on_the_committed_index(index_dir: str, corpora: Path) -> None:
+    """After a flush, the workers share out the stories' candidate pairs and check them."""
+    apply()  # the engine's formats, which the workers write, for this process's searcher
+    seeds = sorted((corpora / "seeds").glob("*.txt"))
+    others = sorted((corpora / "bbc" / "politics").glob("*.txt"))[:150]
+    texts = {path.name: path.read_text() for path in [*seeds, *others]}
+    workers = SegmentWorkers(index_dir, 2)
+    try:
+        for name, text in texts.items():
+            workers.add({"id": name, "title": name, "body": text})
+        commit_segments(whoosh_index.open_dir(index_dir), workers.flush(), [])
+        first, second = (path.name for path in seeds)
+        names = [path.name for path in others]
+        pairs = [(first, second, False), (first, second, True)]  # a rewrite: not a copy
+        pairs += [(a, b, False) for a, b in zip(names, names[1:], strict=False)]
+        pairs += [(name, name, True) for name in names[:20]]
+        checked = workers.check_pairs(pairs)
+    finally:
+        workers.close()
+    with whoosh_index.open_dir(index_dir).searcher() as searcher:
+        assert checked == check_pairs(pairs, texts_in(searcher))
+    assert len(checked) == len(pairs)
+    assert checked[0] is not None and checked[0] > 0.3  # the two seeds tell one story
+    assert checked[1] is None
+    assert checked[-20:] == [1.0] * 20  # each article is a copy of itself
