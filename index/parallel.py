@@ -14,6 +14,9 @@ segments it does not know at each commit). A worker whose postings outgrow
 `SEGMENT_BYTES` finishes its segment early and starts another; it hands them
 all over at the flush, before the commit. If the caller dies, the workers read
 the end of their pipe, drop their unfinished segment and exit.
+
+After the last commit of a large sync, the workers also check the stories' candidate
+pairs on the committed index, half each (decision 0025).
 """
 
 from __future__ import annotations
@@ -204,8 +207,7 @@ class SegmentWorkers:
             try:
                 if item is None:
                     return
-                chunk, size = item
-                connection.send(("docs", chunk))
+                connection.send(("docs", item[0]))
             except OSError as error:  # the worker is gone; its chunks are lost: flush says so
                 self._send_errors.append(f"an indexing process stopped ({error})")
             finally:
