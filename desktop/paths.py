@@ -64,6 +64,6 @@ def storage_problem(paths: AppPaths, error: BaseException) -> str:
     detail = getattr(error, "strerror", None) or str(error)
     where = getattr(error, "filename", None) or paths.data
     return (
-        f"cannot use {where}: {detail}. Nothing was changed; check that the folder is "
-        "writable and the disk has space, or choose another with --basedir."
+        f"cannot use {where}: {detail}. Nothing saved before was lost; check that the "
+        "folder is writable and the disk has space, or choose another with --basedir."
     )
