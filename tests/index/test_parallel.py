@@ -1,7 +1,9 @@
 """Segment workers: a worker that dies or fails is reported, and nothing waits forever."""
 
+import ctypes
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,6 +18,7 @@ from index.parallel import (
     QUEUED_BYTES,
     SegmentWorkers,
     WorkerError,
+    _give_back_memory,
     commit_segments,
 )
 from index.schema import build_schema
@@ -164,3 +167,22 @@ def test_workers_check_story_pairs_on_the_committed_index(index_dir: str, corpor
     assert checked[0] is not None and checked[0] > 0.3  # the two seeds tell one story
     assert checked[1] is None
     assert checked[-20:] == [1.0] * 20  # each article is a copy of itself
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_giving_memory_back_is_only_tried_on_linux(
+    platform: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker hands freed memory back after each flush; elsewhere that must not kill it.
+
+    On Windows `ctypes.CDLL(None)` raises TypeError, which the worker would report as its
+    failure after every flush.
+    """
+
+    def no_c_library(name: object) -> None:
+        raise TypeError(f"expected str, bytes or os.PathLike object, not {name!r}")
+
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.setattr(ctypes, "CDLL", no_c_library)
+
+    _give_back_memory()

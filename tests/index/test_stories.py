@@ -5,16 +5,26 @@ import os
 import shutil
 import signal
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from index import Library, SearchRequest, SortOrder, indexer, versions
+from index import Library, SearchRequest, SortOrder, indexer, parallel, versions
 from index.parallel import SegmentWorkers
-from index.stories import SAME_STORY, Pair, StoryStore, containment, shingles, sketch, sketch_row
+from index.stories import (
+    COMMON_SAMPLE,
+    SAME_STORY,
+    Pair,
+    StoryStore,
+    _worth_checking,
+    containment,
+    shingles,
+    sketch,
+    sketch_row,
+)
 from index.versions import differences
 
 SKETCHED_BY_THE_CALLER: list[str] = []  # texts the syncing process sketched itself
@@ -71,18 +81,27 @@ def test_the_two_seeds_are_one_story(bbc_seeds: Library, corpora: Path) -> None:
     assert 0.35 < story.shares[other] < 0.5
 
 
-def test_stories_are_grouped_when_a_worker_is_gone_before_the_pairs(
-    tmp_path: Path, corpora: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("signal_sent", [signal.SIGKILL, signal.SIGSTOP], ids=["gone", "hung"])
+def test_stories_are_grouped_when_a_worker_fails_them(
+    tmp_path: Path, corpora: Path, monkeypatch: pytest.MonkeyPatch, signal_sent: int
 ) -> None:
-    """The workers check the candidate pairs of a large sync; without them, the caller does."""
-    checked_by_workers = SegmentWorkers.check_pairs
+    """The workers check the candidate pairs of a large sync; without them, the caller does.
 
-    def one_gone(workers: SegmentWorkers, pairs: list[Pair]) -> list[float | None]:
-        os.kill(workers._processes[0].pid, signal.SIGKILL)
-        workers._processes[0].join()
+    A worker that is gone says so at once; one that hangs is given up after a wait.
+    """
+    checked_by_workers = SegmentWorkers.check_pairs
+    stopped: list[SegmentWorkers] = []
+
+    def one_fails(workers: SegmentWorkers, pairs: list[Pair]) -> list[float | None]:
+        os.kill(workers._processes[0].pid, signal_sent)
+        stopped.append(workers)
         return checked_by_workers(workers, pairs)
 
-    monkeypatch.setattr(SegmentWorkers, "check_pairs", one_gone)
+    # Segment workers run on two cores or more: this machine's count must not skip them.
+    monkeypatch.setattr(indexer, "available_cores", lambda: 2)
+    monkeypatch.setattr(SegmentWorkers, "check_pairs", one_fails)
+    monkeypatch.setattr(parallel, "PAIRS_WAIT_S", 2.0)
+    monkeypatch.setattr(parallel, "PAIR_WAIT_S", 0.0)
     library = Library(tmp_path / "data")
     try:
         library.add_folder(corpora / "bbc")
@@ -92,6 +111,8 @@ def test_stories_are_grouped_when_a_worker_is_gone_before_the_pairs(
         grouped = story_paths(library)
     finally:
         library.close()
+    assert len(stopped) == 1, "the workers were not asked to check the pairs"
+    assert not any(process.is_alive() for process in stopped[0]._processes)
     seeds = {str(path) for path in (corpora / "seeds").glob("*.txt")}
     assert seeds in grouped
     for group in identical_groups(corpora):
@@ -289,6 +310,40 @@ def test_new_articles_find_the_same_candidates_one_by_one_as_all_at_once(
             assert one_by_one or new not in story_members
             assert one_by_one == store._candidates_bulk(new)
             assert one_by_one == [pair for pair in every if new.intersection(pair)]
+    finally:
+        store.close()
+
+
+def test_the_candidates_are_the_pairs_a_brute_force_count_finds(
+    bbc_seeds: Library, tmp_path: Path
+) -> None:
+    """Every pair of 800 of bbc's sketches compared on its own: the samples both hold,
+    those in 2 to `COMMON_SAMPLE` sketches, must make it worth checking its texts."""
+    store = StoryStore(tmp_path / "stories.sqlite3")
+    try:
+        rows = bbc_seeds._story_store._db.execute(
+            "SELECT id, samples, shingles FROM sketches ORDER BY id LIMIT 800"
+        )
+        store.put(list(rows))
+        sketches = {
+            doc: set(array("I", blob))
+            for doc, blob in store._db.execute("SELECT doc, samples FROM sketches")
+        }
+        held = Counter(value for samples in sketches.values() for value in samples)
+        docs = sorted(sketches)
+        reference = []
+        for number, first in enumerate(docs):
+            for second in docs[number + 1 :]:
+                both = sketches[first] & sketches[second]
+                shared = sum(1 for value in both if 1 < held[value] <= COMMON_SAMPLE)
+                if shared and _worth_checking(shared, len(sketches[first]), len(sketches[second])):
+                    reference.append((first, second))
+
+        assert len(reference) > 10
+        assert store._candidates_bulk(set(docs)) == reference
+        assert store._candidates_of(set(docs)) == reference
+        new = set(docs[::50])
+        assert store._candidates_of(new) == [pair for pair in reference if new.intersection(pair)]
     finally:
         store.close()
 
