@@ -29,6 +29,7 @@ from index import varints
 
 whoosh_write_hashes = filetables.HashWriter._write_hashes
 whoosh_add = filetables.HashWriter.add
+whoosh_ordered_add = filetables.OrderedHashWriter.add
 whoosh_read_extras = filetables.HashReader._read_extras
 whoosh_key_at = filetables.HashReader.key_at
 whoosh_key_and_range_at = filetables.HashReader.key_and_range_at
@@ -44,13 +45,30 @@ NARROW_SLOT = struct.Struct("!II")  # the key's hash, where the key is stored
 WHOOSH_SLOT = filetables._pointer  # "!Iq"
 
 
-def _add(self: Any, key: bytes, value: bytes) -> None:
-    """`HashWriter.add`: the key's and the value's lengths as variable-length integers."""
-    dbfile = self.dbfile
-    position = dbfile.tell()
-    dbfile.write(bytes(varints.encode((len(key), len(value)))) + key + value)
+def _add(self: Any, key: bytes, value: bytes) -> int:
+    """`HashWriter.add`: the key's and the value's lengths as variable-length integers.
+
+    Returns the entry's place. Only entries are written between two calls, so the place
+    is where the last entry ended: asking the file (`tell`, a system call) for each of a
+    segment's 100,000 words took 4% of a worker's time.
+    """
+    position = self._rr_end
+    if position is None:
+        position = self.dbfile.tell()
+    entry = bytes(varints.encode((len(key), len(value)))) + key + value
+    self.dbfile.write(entry)
+    self._rr_end = position + len(entry)
     keyhash = self.hashfn(key)
     self.buckets[keyhash & 255].append((keyhash, position))
+    return position
+
+
+def _ordered_add(self: Any, key: bytes, value: bytes) -> None:
+    """`OrderedHashWriter.add`: keys in order, each entry's place kept, without a `tell`."""
+    if key <= self.lastkey:
+        raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
+    self.index.append(_add(self, key, value))
+    self.lastkey = key
 
 
 def _read_extras(self: Any) -> None:
@@ -152,7 +170,9 @@ def _write_hashes(self: Any) -> None:
 def apply() -> None:
     """Write the shorter hash tables and lengths (idempotent); both kinds read alike."""
     filetables.HashWriter._write_hashes = _write_hashes
+    filetables.HashWriter._rr_end = None  # where the last entry ended (`_add`)
     filetables.HashWriter.add = _add
+    filetables.OrderedHashWriter.add = _ordered_add
     # Whoosh's kind, until a reader reads its file's extras.
     filetables.HashReader._rr_slot = WHOOSH_SLOT
     filetables.HashReader._rr_leb128 = False

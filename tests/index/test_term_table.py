@@ -34,6 +34,7 @@ def whoosh_library(corpora: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(filetables.HashWriter, "_write_hashes", term_table.whoosh_write_hashes)
         patch.setattr(filetables.HashWriter, "add", term_table.whoosh_add)
+        patch.setattr(filetables.OrderedHashWriter, "add", term_table.whoosh_ordered_add)
         library.sync()
     yield library
     library.close()
