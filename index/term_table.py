@@ -52,7 +52,7 @@ def _add(self: Any, key: bytes, value: bytes) -> int:
     is where the last entry ended: asking the file (`tell`, a system call) for each of a
     segment's 100,000 words took 4% of a worker's time.
     """
-    position = self._rr_end
+    position: int = self._rr_end
     if position is None:
         position = self.dbfile.tell()
     entry = bytes(varints.encode((len(key), len(value)))) + key + value
