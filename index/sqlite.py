@@ -9,11 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 WAL_LIMIT_BYTES = 4 * 1024 * 1024
+BUSY_TIMEOUT_S = 30  # how long a statement waits for another connection's write lock
 
 
 def connect(path: Path, schema: str) -> sqlite3.Connection:
     """A connection in write-ahead-log mode, usable from any thread (callers serialise it)."""
-    db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(
+        path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+    )
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     # A sync writes large transactions into the write-ahead log, which then keeps that size

@@ -26,6 +26,7 @@ next run's reconciliation.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import sqlite3
 import threading
@@ -55,7 +56,10 @@ _IDS_PER_QUERY = 500  # ids in one `IN (...)` (SQLite allows 32,766 parameters)
 _SIZES_BY_QUERY = 5000  # more articles to look up than this: one pass over the sketches
 _WORD = re.compile(r"\w+")
 _COUNTED_SLICES, _SLICE_SHIFT = 8, 29  # hashes counted by their top 3 bits (`_candidates_bulk`)
+_DROP_WAIT_MS = 1000  # how long dropping the old samples table waits for another writer
 _SHINGLES_KEPT = 200  # articles' shingle sets kept while pairs are checked (about 5 MB)
+
+_log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -69,8 +73,6 @@ CREATE TABLE IF NOT EXISTS sketches (
 );
 CREATE INDEX IF NOT EXISTS sketches_story ON sketches (story) WHERE story IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sketches_new ON sketches (grouped) WHERE grouped = 0;
--- Up to stop 19, each sampled hash was a row of its own too (see `_candidates_bulk`).
-DROP TABLE IF EXISTS samples;
 CREATE TABLE IF NOT EXISTS links (
     a INTEGER NOT NULL, b INTEGER NOT NULL, containment REAL NOT NULL, PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
@@ -165,6 +167,26 @@ def check_pairs(pairs: list[Pair], text_of: TextOf) -> list[float | None]:
     return shares
 
 
+def _drop_samples(db: sqlite3.Connection) -> None:
+    """Drop the table of sampled hashes that stories databases kept up to stop 19.
+
+    Each sampled hash was a row of its own too (see `_candidates_bulk`). Dropping it needs
+    the write lock: while another process writes, the table stays until a later opening
+    (its space is reused by a full build's compaction). A busy database is not a damaged
+    one, to be set aside.
+    """
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'samples'")
+    if found.fetchone() is None:
+        return
+    db.execute(f"PRAGMA busy_timeout = {_DROP_WAIT_MS}")
+    try:
+        db.execute("DROP TABLE samples")
+    except sqlite3.OperationalError as error:  # busy (locked): next time
+        _log.info("The stories' old table of samples stays for now: %s", error)
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {sqlite.BUSY_TIMEOUT_S * 1000}")
+
+
 class StoryStore:
     """Sketches, links and stories, in their own SQLite file; safe to use from several threads."""
 
@@ -177,6 +199,7 @@ class StoryStore:
             for log in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
                 log.unlink(missing_ok=True)
             self._db = sqlite.connect(path, _SCHEMA)
+        _drop_samples(self._db)
         self._lock = threading.RLock()
 
     def close(self) -> None:

@@ -4,15 +4,17 @@ import hashlib
 import os
 import shutil
 import signal
+import sqlite3
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from index import Library, SearchRequest, SortOrder, indexer, parallel, versions
+from index import Library, SearchRequest, SortOrder, indexer, parallel, stories, versions
 from index.parallel import SegmentWorkers
 from index.stories import (
     COMMON_SAMPLE,
@@ -428,3 +430,51 @@ def test_lost_or_damaged_stories_are_sketched_again(
         library.close()
     if damage == "garbage":
         assert len(list(data.glob("stories.sqlite3.damaged-*"))) == 1
+
+
+def _tables(path: Path) -> set[str]:
+    with closing(sqlite3.connect(path)) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def test_the_old_table_of_samples_goes_but_not_while_another_process_writes(
+    tmp_path: Path, corpora: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stories databases up to stop 19 kept every sampled hash in a table of its own too.
+
+    Opening one drops that table. While another process holds the write lock, it stays
+    until a later opening, and the busy database is not taken for a damaged one.
+    """
+    path = tmp_path / "stories.sqlite3"
+    texts = sorted((corpora / "bbc" / "tech").glob("00*.txt"))
+    store = StoryStore(path)
+    store.put([sketch_row(text.name, text.read_text()) for text in texts])
+    store.close()
+    with closing(sqlite3.connect(path)) as db:  # as stop 19 wrote it
+        db.execute(
+            "CREATE TABLE samples (hash INTEGER NOT NULL, doc INTEGER NOT NULL,"
+            " PRIMARY KEY (hash, doc)) WITHOUT ROWID"
+        )
+        db.execute("INSERT INTO samples VALUES (16, 1)")
+        db.commit()
+    monkeypatch.setattr(stories, "_DROP_WAIT_MS", 100)
+
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        store = StoryStore(path)
+        assert store.count() == len(texts)
+        store.close()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "samples" in _tables(path)
+    assert not list(tmp_path.glob("*damaged*"))
+
+    store = StoryStore(path)
+    try:
+        assert store.count() == len(texts)
+    finally:
+        store.close()
+    assert "samples" not in _tables(path)
+    assert not list(tmp_path.glob("*damaged*"))
