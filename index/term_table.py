@@ -52,9 +52,9 @@ def _add(self: Any, key: bytes, value: bytes) -> int:
     is where the last entry ended: asking the file (`tell`, a system call) for each of a
     segment's 100,000 words took 4% of a worker's time.
     """
-    position: int = self._rr_end
+    position: int | None = self._rr_end
     if position is None:
-        position = self.dbfile.tell()
+        position = int(self.dbfile.tell())
     entry = bytes(varints.encode((len(key), len(value)))) + key + value
     self.dbfile.write(entry)
     self._rr_end = position + len(entry)
