@@ -7,9 +7,10 @@ the postings to its block writer one call at a time. Writing a segment of 10,000
 articles that way spent 44 of its 75 profiled seconds in the pool and the length
 look-ups alone.
 
-`InvertingWriter` keeps each term's postings in one array as the documents arrive
-(document number, frequency, positions), in document order, so nothing needs
-sorting but the terms. When the segment is finished, a word field's terms are written
+`InvertingWriter` keeps a word field's words as one stream of term numbers
+(`index.term_streams`, decision 0027), inverted with numpy when the segment is finished,
+and any other field's postings in an array for each term as the documents arrive (in
+document order, so nothing needs sorting but the terms). A word field's terms are written
 as bytes directly: each term's blocks and entry are made from its numbers by the
 functions the engine's patched Whoosh writer uses too (`packed_blocks.block_bytes`,
 `term_entries.extent_entry`; decision 0024). Other terms go to Whoosh's block writer a
@@ -39,17 +40,19 @@ from whoosh.writing import SegmentWriter
 
 from index import packed_blocks, term_entries
 from index.analysis import FastText
+from index.term_streams import TermStream, is_packed
 
 # Any other field's postings: document number and weight, one after another (as doubles,
 # which hold both exactly), and each posting's encoded value (shared among equal values).
 _Postings = tuple["array[float]", list[bytes]]
 # What `add_document` does with one field: its name, the field, whether it is indexed, its
-# terms in `_positions` (a FastText field's), whether it is stored, its column, and its
+# term stream (a FastText field's), whether it is stored, its column, and its
 # lengths.
-_FieldPlan = tuple[str, FieldType, bool, "dict[str, array[int]] | None", bool, Any, "array[int]"]
-# Rough sizes in memory, for `estimated_bytes`: a term with its container and key, a
-# FastText posting's number and frequency, a position, another field's posting.
-_TERM_BYTES, _POSTING_BYTES, _POSITION_BYTES, _OTHER_POSTING_BYTES = 200, 8, 4, 24
+_FieldPlan = tuple[str, FieldType, bool, "TermStream | None", bool, Any, "array[int]"]
+# Rough sizes in memory, for `estimated_bytes`: a term with its container and key, a word
+# of a FastText field (about what its postings took before they were streams, decision
+# 0027: the segments stay the same size), another field's posting.
+_TERM_BYTES, _WORD_BYTES, _OTHER_POSTING_BYTES = 200, 9, 24
 _KNOWN_VALUES = 10_000  # the values of a field remembered with their postings
 # Whole numbers below this are exact as 4-byte floats, as Whoosh keeps a block's weights.
 _EXACT_FLOATS = 2**24
@@ -66,7 +69,7 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         self._failed = False
         # Each FastText term's postings: document number, frequency and positions, one after
         # another; any other field's as `_Postings`.
-        self._positions: dict[str, dict[str, array[int]]] = {}
+        self._streams: dict[str, TermStream] = {}
         self._postings: dict[str, dict[bytes, _Postings]] = {}
         # Each indexed field's length in each document, as the postings are written with it.
         self._lengths: dict[str, array[int]] = {}
@@ -138,33 +141,18 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
             lengths = self._lengths.setdefault(name, array("I")) if indexed else array("I")
             text_terms = None
             if indexed and isinstance(field, FastText):
-                text_terms = self._positions.setdefault(name, {})
+                text_terms = self._streams.setdefault(name, TermStream())
             plan.append(
                 (name, field, indexed, text_terms, field.stored, field.column_type, lengths)
             )
         return plan
 
-    def _invert_text(
-        self, terms: dict[str, array[int]], field: FastText, text: str, docnum: int
-    ) -> int:
-        """Add a FastText field's postings; its length in this document."""
+    def _invert_text(self, stream: TermStream, field: FastText, text: str, docnum: int) -> int:
+        """Add a FastText field's words to its stream; its length in this document."""
         if not text:
             return 0
-        found = field._term_maker().positions(text)
-        length = 0
-        new_terms = 0
-        for term, places in found.items():
-            packed = terms.get(term)
-            if packed is None:
-                packed = terms[term] = array("I")
-                new_terms += 1
-            packed.append(docnum)
-            packed.append(len(places))
-            packed.extend(places)
-            length += len(places)
-        self._estimated += (
-            new_terms * _TERM_BYTES + len(found) * _POSTING_BYTES + length * _POSITION_BYTES
-        )
+        length, new_terms = stream.add(field._term_maker(), text, docnum)
+        self._estimated += new_terms * _TERM_BYTES + length * _WORD_BYTES
         return length if field.scorable else 0
 
     def _invert(self, fieldname: str, field: FieldType, value: Any, docnum: int) -> int:
@@ -204,15 +192,15 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         fieldwriter = self.fieldwriter
         # Only the fields with postings, in name order, as Whoosh's pool yields them.
         inverted = {
-            name for name, terms in [*self._positions.items(), *self._postings.items()] if terms
+            name for name, terms in [*self._streams.items(), *self._postings.items()] if terms
         }
         base = self.docbase
         for fieldname in sorted(inverted):
             field = self.schema[fieldname]
             fieldwriter.start_field(fieldname, field)
             lengths = self._lengths[fieldname]
-            if fieldname in self._positions:
-                self._write_positions(field, self._positions.pop(fieldname), lengths)
+            if fieldname in self._streams:
+                self._write_positions(field, self._streams.pop(fieldname), lengths)
             else:
                 add_entry = fieldwriter._tindex.add
                 prefix = pack_ushort(fieldwriter._fieldid)
@@ -232,9 +220,7 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
             fieldwriter.finish_field()
         self.fieldwriter.close()
 
-    def _write_positions(
-        self, field: FastText, terms: dict[str, array[int]], lengths: array[int]
-    ) -> None:
+    def _write_positions(self, field: FastText, stream: TermStream, lengths: array[int]) -> None:
         """A FastText field's terms: their blocks and entries made directly, as bytes.
 
         The same bytes as Whoosh's block and term writers make through `_write_term`
@@ -253,10 +239,8 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         # The weights are whole numbers (frequencies times a whole boost) when the boost is.
         whole = int(boost) if boost >= 1 and float(boost).is_integer() else 0
         base = self.docbase
-        singles: dict[int, bytes] = {}
         offset = postfile.tell()
-        for term in sorted(terms):
-            docs, frequencies, values = _unpacked(terms.pop(term), encode, singles)
+        for term, docs, frequencies, values in stream.inverted(encode, is_packed(field.format)):
             tbytes = term.encode("utf-8")
             field_lengths = [lengths[doc - base] for doc in docs]
             weights = frequencies if whole == 1 else [whole * f for f in frequencies]
@@ -363,29 +347,3 @@ def _term_postings(
             )
         )
     return b"".join(blocks)
-
-
-def _unpacked(
-    postings: array[int], encode: Any, singles: dict[int, bytes]
-) -> tuple[list[int], list[int], list[bytes]]:
-    """A FastText term's document numbers, frequencies and encoded positions.
-
-    Most postings hold one position: their encodings are kept in `singles`.
-    """
-    docs: list[int] = []
-    frequencies: list[int] = []
-    values: list[bytes] = []
-    at, end = 0, len(postings)
-    while at < end:
-        frequency = postings[at + 1]
-        docs.append(postings[at])
-        frequencies.append(frequency)
-        if frequency == 1:
-            value = singles.get(postings[at + 2])
-            if value is None:
-                value = singles[postings[at + 2]] = encode(postings[at + 2 : at + 3])
-            values.append(value)
-        else:
-            values.append(encode(postings[at + 2 : at + 2 + frequency]))
-        at += 2 + frequency
-    return docs, frequencies, values
