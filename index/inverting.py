@@ -38,7 +38,7 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from index import packed_blocks, term_entries
+from index import packed_blocks, term_entries, varints
 from index.analysis import FastText
 from index.term_streams import TermStream, is_packed
 
@@ -240,8 +240,18 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         whole = int(boost) if boost >= 1 and float(boost).is_integer() else 0
         base = self.docbase
         offset = postfile.tell()
+        codes = _LengthCodes()
         for term, docs, frequencies, values in stream.inverted(encode, is_packed(field.format)):
             tbytes = term.encode("utf-8")
+            if len(docs) == 1 and whole:  # most terms: the short way of `_lone_posting`
+                weight, value = whole * frequencies[0], values[0]
+                code = codes[lengths[docs[0] - base]]
+                if code and weight < _EXACT_FLOATS and len(value) < _LONE_VALUE_BYTES:
+                    written, entry = _lone_posting(docs[0], weight, code, value, offset)
+                    postfile.write(written)
+                    add_entry(prefix + tbytes, entry)
+                    offset += len(written)
+                    continue
             field_lengths = [lengths[doc - base] for doc in docs]
             weights = frequencies if whole == 1 else [whole * f for f in frequencies]
             if not (whole and min(field_lengths) and max(weights) < _EXACT_FLOATS):
@@ -299,6 +309,69 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
         # The last block is left to `finish_term`, as Whoosh's writer leaves it: it writes the
         # block, or puts a lone posting without a value in the term's entry (packed_blocks).
         fieldwriter.finish_term()
+
+
+class _LengthCodes(dict[int, int]):
+    """Each field length's byte as Whoosh keeps it (`length_to_byte`), worked out once."""
+
+    def __missing__(self, length: int) -> int:
+        code = self[length] = length_to_byte(length) if length else 0
+        return code
+
+
+# A lone posting's block data as `packed_blocks.block_bytes` pickles it (protocol 3, fast
+# mode, without the protocol mark): (b"", weights, value, b""), the weights None for 1.0
+# and b"" for the header's best weight; then the value's length and bytes, then the end.
+_LONE_DATA_HEAD = {True: b"(C\x00NC", False: b"(C\x00C\x00C"}
+_LONE_DATA_TAIL = b"C\x00t."
+# Values shorter than this keep the data under `packed_blocks.SMALL_BLOCK` (no compression)
+# and its length in one byte.
+_LONE_VALUE_BYTES = packed_blocks.SMALL_BLOCK - 12
+_VARINTS = [bytes(varints.encode([number])) for number in range(1 << 14)]
+
+
+def _varint(number: int) -> bytes:
+    return _VARINTS[number] if number < 1 << 14 else bytes(varints.encode([number]))
+
+
+def _lone_posting(
+    doc: int, weight: int, code: int, value: bytes, offset: int
+) -> tuple[bytes, bytes]:
+    """A term's one posting as `_term_postings` writes it, and its `extent_entry`, made directly.
+
+    The weight is a whole number under `_EXACT_FLOATS`, `code` the field length's byte (not
+    0), and the value shorter than `_LONE_VALUE_BYTES`. A segment's terms are mostly such:
+    `tests/index/test_inverting.py` holds these bytes to the long way's.
+    """
+    data = _LONE_DATA_HEAD[weight == 1] + bytes((len(value),)) + value + _LONE_DATA_TAIL
+    doc_bytes, weight_bytes, codes = _varint(doc), _varint(weight), bytes((code, code))
+    # Header: data length (doubled, plus one: the term's last block), flags 0, one posting,
+    # the document, the best weight, the shortest and longest field lengths.
+    written = b"".join(
+        (
+            packed_blocks.COMPACT_MARK,
+            bytes((len(data) << 1 | 1, 0, 1)),
+            doc_bytes,
+            weight_bytes,
+            codes,
+            data,
+        )
+    )
+    # Entry: flags, one document, total and best weight, lengths, first document, last minus
+    # first (0), where the postings are and their length.
+    entry = b"".join(
+        (
+            bytes((term_entries.COMPACT_FLAGS, 1)),
+            weight_bytes,
+            weight_bytes,
+            codes,
+            doc_bytes,
+            b"\x00",
+            _varint(offset),
+            bytes((len(written),)),
+        )
+    )
+    return written, entry
 
 
 def _term_postings(

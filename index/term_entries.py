@@ -31,6 +31,7 @@ from index import varints
 
 _INLINED = 1  # as Whoosh's flag: the postings are in the entry
 _COMPACT = 2
+COMPACT_FLAGS = _COMPACT  # an entry with its postings elsewhere (`inverting._lone_posting`)
 _LONE = 4  # the entry's one posting is implied: the first document, at the term's weight
 _FLOATS = 8  # the weights are 4-byte floats rather than whole numbers
 _FLOAT = struct.Struct("!f")  # as Whoosh packs a weight

@@ -5,14 +5,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 from whoosh.codec.base import Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.qparser import QueryParser
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 import index.indexer as indexer
-from index import Library
+from index import Library, inverting, term_entries
 from index.inverting import InvertingWriter
 from index.parallel import SegmentWorkers, commit_segments
 from index.schema import build_schema
@@ -178,3 +181,24 @@ def test_workers_finish_segments_early_to_bound_their_memory(
         assert stored == {fields["id"] for fields in documents}
         query = QueryParser("body", searcher.schema).parse("cafés")
         assert "extra" in [hit["id"] for hit in searcher.search(query)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    doc=st.integers(0, 2**31 - 1),
+    weight=st.integers(1, 2**24 - 1),
+    length=st.integers(1, 10**6),
+    value=st.binary(min_size=1, max_size=inverting._LONE_VALUE_BYTES - 1),
+    offset=st.integers(0, 2**40),
+)
+def test_a_lone_posting_made_directly_as_the_long_way(
+    doc: int, weight: int, length: int, value: bytes, offset: int
+) -> None:
+    """The short way for a term's one posting gives the bytes `_term_postings` gives."""
+    code = length_to_byte(length)
+    stored = byte_to_length(code)  # the length as the lengths column gives it back
+    written = inverting._term_postings([doc], [weight], [value], [stored], 128, 1)
+    entry = term_entries.extent_entry(
+        1, weight, weight, stored, stored, doc, doc, offset, len(written)
+    )
+    assert inverting._lone_posting(doc, weight, code, value, offset) == (written, entry)
