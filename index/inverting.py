@@ -67,8 +67,8 @@ class InvertingWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no typ
             if field.vector or field.separate_spelling():
                 raise ValueError(f"InvertingWriter writes no term vectors or spellings ({name})")
         self._failed = False
-        # Each FastText term's postings: document number, frequency and positions, one after
-        # another; any other field's as `_Postings`.
+        # Each FastText field's words, as term numbers (`TermStream`); any other field's
+        # postings as `_Postings`, by term.
         self._streams: dict[str, TermStream] = {}
         self._postings: dict[str, dict[bytes, _Postings]] = {}
         # Each indexed field's length in each document, as the postings are written with it.
@@ -327,11 +327,7 @@ _LONE_DATA_TAIL = b"C\x00t."
 # Values shorter than this keep the data under `packed_blocks.SMALL_BLOCK` (no compression)
 # and its length in one byte.
 _LONE_VALUE_BYTES = packed_blocks.SMALL_BLOCK - 12
-_VARINTS = [bytes(varints.encode([number])) for number in range(1 << 14)]
-
-
-def _varint(number: int) -> bytes:
-    return _VARINTS[number] if number < 1 << 14 else bytes(varints.encode([number]))
+_varint = varints.encode_one
 
 
 def _lone_posting(

@@ -26,15 +26,10 @@ from whoosh import formats
 
 from index import varints
 
-_TABLE_LIMIT = 1 << 14  # numbers of one or two bytes
+_TABLE_LIMIT = varints.SMALL_LIMIT  # numbers of one or two bytes
 _CONTINUATION_BYTES = bytes(range(varints.HIGH_BIT, 256))
-
-
-def _varint(number: int) -> bytes:
-    return bytes(varints.encode([number]))
-
-
-_ENCODED = [_varint(number) for number in range(_TABLE_LIMIT)]
+_varint = varints.encode_one
+_ENCODED = varints.SMALL
 
 
 def encode_gaps(numbers: Sequence[int]) -> bytes:

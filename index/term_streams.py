@@ -40,6 +40,12 @@ class TermStream:
     """One word field's terms in one segment: a number for each word, document after document."""
 
     def __init__(self) -> None:
+        if array("i").itemsize != 4:
+            raise RuntimeError("TermStream needs 4-byte C ints")
+        self._empty()
+
+    def _empty(self) -> None:
+        """Start again with no words and no terms (a new segment)."""
         self.numbers = array("i")  # each kept word's term number, in the order of the text
         self.starts = array("q")  # where each document's words start in `numbers`
         self.docs = array("i")  # each document's number
@@ -48,8 +54,6 @@ class TermStream:
         self.firsts = array("i")
         self.term_numbers: dict[str | None, int] = {None: STOP}
         self.terms: list[str] = [""]  # by number; 0 is the stop words'
-        if self.numbers.itemsize != 4:
-            raise RuntimeError("TermStream needs 4-byte C ints")
 
     def __len__(self) -> int:
         """How many words the stream holds (stop words left out)."""
@@ -120,7 +124,7 @@ class TermStream:
         starts = np.frombuffer(self.starts, dtype=np.int64)
         firsts = np.frombuffer(self.firsts, dtype=np.int32)
         docs = np.frombuffer(self.docs, dtype=np.int32)
-        self.__init__()  # type: ignore[misc]  # the arrays live on in the views until done
+        self._empty()  # the old arrays live on in the views until this is done
         words_before = np.cumsum(np.bincount(keys, minlength=len(ordered)))
         low = 0
         while low < len(ordered):

@@ -23,6 +23,17 @@ def encode(numbers: Iterable[int], into: bytearray | None = None) -> bytearray:
     return encoded
 
 
+# Every number of one or two bytes, encoded: looking one up is several times as fast as
+# encoding it (positions, term entries and block headers are mostly such numbers).
+SMALL_LIMIT = 1 << 14
+SMALL = [bytes(encode([number])) for number in range(SMALL_LIMIT)]
+
+
+def encode_one(number: int) -> bytes:
+    """One number (not negative), encoded; from `SMALL` when it is there."""
+    return SMALL[number] if number < SMALL_LIMIT else bytes(encode([number]))
+
+
 def decode(data: bytes, at: int, count: int) -> tuple[list[int], int]:
     """`count` numbers from `data` starting at `at`, and where they end."""
     numbers = []
