@@ -337,9 +337,10 @@ class MainWindow(QMainWindow):
         self.bookmarks_dock.visibilityChanged.connect(a.show_bookmarks.setChecked)
         self.saved_dock.visibilityChanged.connect(a.show_saved.setChecked)
         self.saved_panel.open_requested.connect(self.open_saved_search)
-        self.saved_panel.save_requested.connect(self.save_search)
+        self.saved_panel.save_requested.connect(lambda: self.save_search())
         self.saved_panel.remove_requested.connect(self._remove_saved_search)
-        a.save_search.triggered.connect(self.save_search)
+        # triggered(checked) would otherwise land in save_search's name.
+        a.save_search.triggered.connect(lambda: self.save_search())
         a.export_list.triggered.connect(self.export_reading_list_dialog)
         a.show_saved.toggled.connect(self.saved_dock.setVisible)
 
